@@ -1,0 +1,44 @@
+# Two commands for everything (see README):
+#   make book   - set up the environment, regenerate the student releases, build the HTML book
+#   make test   - set up the environment, run every test (pytest, nbval, book build check)
+# Both create/reuse the virtual environment in .venv from requirements.txt.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+ROOT   := $(CURDIR)
+
+# Keep Jupyter's state inside the build folder, never in the user's home.
+export JUPYTER_CONFIG_DIR  := $(ROOT)/_build/jupyter/config
+export JUPYTER_DATA_DIR    := $(ROOT)/_build/jupyter/data
+export JUPYTER_RUNTIME_DIR := $(ROOT)/_build/jupyter/runtime
+export IPYTHONDIR          := $(ROOT)/_build/jupyter/ipython
+export MPLCONFIGDIR        := $(ROOT)/_build/jupyter/matplotlib
+export MPLBACKEND          := Agg
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+# `solutions` is importable from the repository root only (it is not installed).
+export PYTHONPATH := $(ROOT)
+
+.PHONY: book test venv benchmarks release clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+book: venv
+	$(VENV)/bin/jupyter-book build -W -n --keep-going .
+	@echo "Book built: open $(ROOT)/_build/html/index.html in a browser"
+
+test: venv
+	$(PY) -m pytest -n 2 tests
+
+benchmarks: venv
+	$(PY) -m benchmarks
+
+clean:
+	rm -rf _build .pytest_cache .jupyter_cache
