@@ -1,0 +1,1 @@
+"""Instructor tooling: ``python -m autograder release | grade | preflight``."""

@@ -1,0 +1,29 @@
+"""``python -m autograder COMMAND ...``: release student versions, preflight the grader, grade a class."""
+from __future__ import annotations
+
+import importlib
+import sys
+
+COMMANDS = {
+    "release": ("autograder.release", "validate the sources and regenerate course/assignments/"),
+    "preflight": ("autograder.preflight", "check that this environment grades the reference full and a blank zero"),
+    "grade": ("autograder.grade", "grade a folder of submissions: gradebook, feedback, CSV, summary"),
+}
+
+
+def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
+        lines = "\n".join(f"  {name:<10s} {help_}" for name, (_, help_) in COMMANDS.items())
+        msg = f"usage: python -m autograder COMMAND [options]\n\ncommands:\n{lines}\n"
+        if argv and argv[0] not in ("-h", "--help"):
+            sys.stderr.write(f"error: unknown command {argv[0]!r}\n{msg}")
+            return 2
+        sys.stdout.write(msg)
+        return 0 if argv else 2
+    module = importlib.import_module(COMMANDS[argv[0]][0])
+    return int(module.main(argv[1:]) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,8 @@
+"""Shared pytest setup: the repository root is importable (``solutions`` is not installed)."""
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+os.environ.setdefault("MPLBACKEND", "Agg")
