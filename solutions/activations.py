@@ -4,20 +4,34 @@ Every activation is a pair of small vectorised functions: the forward rule
 ``f(z)`` and, right beside it, its derivative ``f'(z)`` (``*_grad``). Both take a
 float array of any shape and return an array of the same shape (float64).
 
-Conventions at kinks (where the lectures disagree, we pick the one used by
-scikit-learn and PyTorch and say so):
+Conventions at kinks. A kink is a point where the left and right derivatives
+differ, so "the" derivative does not exist there and any value between the two
+one-sided derivatives is a valid subgradient. The lectures disagree about which
+one to use (one deck writes ``relu'(z) = 1`` for ``z >= 0``, another the indicator
+``[z > 0]``); we use the **left-hand derivative** everywhere, which is what
+scikit-learn and PyTorch do for ReLU:
 
 * ``relu'(0) = 0``, ``leaky_relu'(0) = slope``, ``prelu'(0) = a``,
-  ``elu'(0) = alpha`` (the left-hand derivative at the kink).
-* ``step'(z) = sign'(z) = 0`` everywhere. Mathematically the derivative is 0 for
-  ``z != 0`` and does not exist at 0 (it is a Dirac delta there); gradient
-  descent can therefore learn nothing through a step unit, which is why the
-  perceptron uses its own learning rule rather than a gradient.
+  ``elu'(0) = alpha``.
 * ``clip'(z) = 1`` on the open interval ``(low, high)`` and 0 outside it and at
   the two kinks.
+* ``step'(z) = sign'(z) = 0`` everywhere. The true derivative is 0 for
+  ``z != 0`` and does not exist at the jump (it is a Dirac delta there), so
+  gradient descent can learn nothing through a step unit; that is why the
+  perceptron has its own learning rule. (One deck instead "considers the
+  derivative to be 1" -- the *straight-through* trick; that is a deliberate
+  surrogate, not the derivative, and is not used here.)
+
+Only the elementwise activations live in the registry. ``softmax`` and
+``log_softmax`` mix the units of a layer (their derivative is a Jacobian, used
+through :func:`softmax_vjp` / :func:`log_softmax_vjp`), and :func:`maxout`
+changes the layer width, so they are plain functions.
 
 Numerical stability: every function is finite for ``|z| <= 1e4`` (and beyond)
 without a numpy warning; ``sigmoid(1000) == 1.0`` and ``sigmoid(-1000) == 0.0``.
+NaN in gives NaN out (elementwise functions); ``softmax`` and ``log_softmax``
+reject NaN and ``+inf`` scores with a ``ValueError`` (``-inf`` is allowed: it
+masks a class out).
 
 Use :func:`get` to look an activation up by name (a clear ``ValueError`` lists
 the known names) and :data:`ACTIVATIONS` to iterate over all of them.
@@ -28,7 +42,7 @@ import math
 from typing import Callable, NamedTuple
 
 import numpy as np
-from scipy.special import erf as _erf
+from scipy.special import erfc as _erfc
 
 __all__ = [
     "Activation", "ACTIVATIONS", "get", "names",
@@ -39,8 +53,10 @@ __all__ = [
     "log_sigmoid", "log_sigmoid_grad", "swish", "swish_grad",
     "gelu", "gelu_grad", "gelu_tanh", "gelu_tanh_grad", "mish", "mish_grad",
     "sinc", "sinc_grad", "clip", "clip_grad",
-    "softmax", "log_softmax", "softmax_jacobian", "softmax_vjp", "log_softmax_vjp",
-    "maxout", "maxout_grad",
+    "prelu_grad_a",
+    "softmax", "log_softmax", "softmax_jacobian", "log_softmax_jacobian", "softmax_vjp",
+    "log_softmax_vjp", "maxout", "maxout_grad",
+    "ALIASES", "NOT_DIFFERENTIABLE", "LAYER_FUNCTIONS",
 ]
 
 
@@ -64,16 +80,16 @@ def identity_grad(z):
     return np.ones_like(_as_float(z))
 
 
-def step(z):
-    r"""Binary step (Heaviside) :math:`f(z) = 1` if :math:`z \ge 0` else 0.
+def step(z, threshold: float = 0.0):
+    r"""Binary step (Heaviside) :math:`f(z) = 1` if :math:`z \ge \theta` else 0 (``threshold`` :math:`\theta`).
 
-    The perceptron's threshold unit with outputs in {0, 1}; ``step(0) = 1``.
+    The perceptron's threshold unit with outputs in {0, 1}; ``step(threshold) = 1``.
     """
-    return (_as_float(z) >= 0).astype(np.float64)
+    return (_as_float(z) >= threshold).astype(np.float64)
 
 
-def step_grad(z):
-    r""":math:`f'(z) = 0` for :math:`z \ne 0`; undefined at 0, where we return 0."""
+def step_grad(z, threshold: float = 0.0):
+    r""":math:`f'(z) = 0` for :math:`z \ne \theta`; undefined at :math:`\theta`, where we return 0."""
     return np.zeros_like(_as_float(z))
 
 
@@ -100,9 +116,15 @@ def sigmoid(z):
 
 
 def sigmoid_grad(z):
-    r""":math:`\sigma'(z) = \sigma(z)\,(1 - \sigma(z))`."""
-    s = sigmoid(z)
-    return s * (1.0 - s)
+    r""":math:`\sigma'(z) = \sigma(z)\,(1 - \sigma(z))`.
+
+    Evaluated as :math:`e^{-|z|}/(1 + e^{-|z|})^2` (the same number, since
+    :math:`\sigma'` is even): ``s * (1 - s)`` would round to 0 once
+    :math:`\sigma(z)` rounds to 1 (:math:`z \gtrsim 37`) and lose every digit of
+    the tail.
+    """
+    e = np.exp(-np.abs(_as_float(z)))
+    return e / (1.0 + e) ** 2
 
 
 def tanh(z):
@@ -111,9 +133,13 @@ def tanh(z):
 
 
 def tanh_grad(z):
-    r""":math:`\tanh'(z) = 1 - \tanh^2 z`."""
-    t = np.tanh(_as_float(z))
-    return 1.0 - t * t
+    r""":math:`\tanh'(z) = 1 - \tanh^2 z`.
+
+    Evaluated as :math:`4e^{-2|z|}/(1 + e^{-2|z|})^2 = 1/\cosh^2 z`, which keeps its
+    relative accuracy in the tails where :math:`1 - \tanh^2 z` rounds to 0.
+    """
+    e = np.exp(-2.0 * np.abs(_as_float(z)))
+    return 4.0 * e / (1.0 + e) ** 2
 
 
 def log_sigmoid(z):
@@ -144,10 +170,13 @@ def swish(z, beta: float = 1.0):
 
 
 def swish_grad(z, beta: float = 1.0):
-    r""":math:`f'(z) = \sigma(\beta z) + \beta z\,\sigma(\beta z)(1 - \sigma(\beta z))`."""
+    r""":math:`f'(z) = \sigma(\beta z) + \beta z\,\sigma(\beta z)(1 - \sigma(\beta z))`.
+
+    Equivalently :math:`f'(z) = \beta f(z) + \sigma(\beta z)\,(1 - \beta f(z))` -- with
+    :math:`f(z)`, not :math:`f(\beta z)`: the two agree only for :math:`\beta = 1`.
+    """
     z = _as_float(z)
-    s = sigmoid(beta * z)
-    return s + beta * z * s * (1.0 - s)
+    return sigmoid(beta * z) + beta * z * sigmoid_grad(beta * z)
 
 
 def mish(z):
@@ -243,6 +272,8 @@ def clip(z, low: float = -1.0, high: float = 1.0):
 
 def clip_grad(z, low: float = -1.0, high: float = 1.0):
     r""":math:`f'(z) = 1` for :math:`a < z < b`, 0 otherwise (0 at the kinks)."""
+    if not low < high:
+        raise ValueError(f"clip_grad needs low < high, got low={low}, high={high}")
     z = _as_float(z)
     return ((z > low) & (z < high)).astype(np.float64)
 
@@ -253,8 +284,11 @@ _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
 
 def _phi_cdf(z):
-    r"""Standard normal CDF :math:`\Phi(z) = \tfrac12 (1 + \operatorname{erf}(z/\sqrt2))`."""
-    return 0.5 * (1.0 + _erf(z / _SQRT2))
+    r"""Standard normal CDF :math:`\Phi(z) = \tfrac12 (1 + \operatorname{erf}(z/\sqrt2)) = \tfrac12\operatorname{erfc}(-z/\sqrt2)`.
+
+    The ``erfc`` form keeps the left tail: ``1 + erf`` rounds to 0 for :math:`z \lesssim -8.3`.
+    """
+    return 0.5 * _erfc(-z / _SQRT2)
 
 
 def gelu(z):
@@ -270,23 +304,31 @@ def gelu_grad(z):
     return _phi_cdf(z) + z * pdf
 
 
+def _gelu_tanh_u(z):
+    """The tanh argument u(z) and du/dz, with z clipped to [-1e3, 1e3] (tanh saturates long before;
+    the clip keeps z**3 finite for any input)."""
+    zc = np.clip(z, -1e3, 1e3)
+    return _SQRT_2_OVER_PI * (zc + 0.044715 * zc ** 3), _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * zc * zc)
+
+
 def gelu_tanh(z):
-    r"""GELU, tanh approximation :math:`\tfrac12 z\,(1 + \tanh(\sqrt{2/\pi}\,(z + 0.044715 z^3)))`."""
+    r"""GELU, tanh approximation :math:`\tfrac12 z\,(1 + \tanh u)`, :math:`u = \sqrt{2/\pi}\,(z + 0.044715 z^3)`.
+
+    Evaluated as :math:`z\,\sigma(2u)` (because :math:`\tfrac12(1 + \tanh u) = \sigma(2u)`), which
+    keeps the left tail where :math:`1 + \tanh u` rounds to 0.
+    """
     z = _as_float(z)
-    zc = np.clip(z, -1e3, 1e3)  # tanh saturates long before; avoids z**3 overflow
-    u = _SQRT_2_OVER_PI * (zc + 0.044715 * zc ** 3)
-    return 0.5 * z * (1.0 + np.tanh(u))
+    u, _ = _gelu_tanh_u(z)
+    return z * sigmoid(2.0 * u)
 
 
 def gelu_tanh_grad(z):
     r""":math:`f'(z) = \tfrac12(1 + \tanh u) + \tfrac12 z (1 - \tanh^2 u)\,\sqrt{2/\pi}(1 + 3 \cdot 0.044715 z^2)`,
     :math:`u = \sqrt{2/\pi}(z + 0.044715 z^3)`."""
     z = _as_float(z)
-    zc = np.clip(z, -1e3, 1e3)
-    u = _SQRT_2_OVER_PI * (zc + 0.044715 * zc ** 3)
-    t = np.tanh(u)
-    du = _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * zc * zc)
-    return 0.5 * (1.0 + t) + 0.5 * zc * (1.0 - t * t) * du
+    u, du = _gelu_tanh_u(z)
+    # 1/2 (1 + tanh u) = sigma(2u) and 1/2 (1 - tanh^2 u) = 2 sigma'(2u)
+    return sigmoid(2.0 * u) + 2.0 * np.clip(z, -1e3, 1e3) * sigmoid_grad(2.0 * u) * du
 
 
 def sinc(z):
@@ -296,16 +338,23 @@ def sinc(z):
     return np.where(z == 0, 1.0, np.sin(safe) / safe)
 
 
+#: Taylor coefficients of sinc'(z) = sum_k c_k z^(2k-1), c_k = (-1)^k 2k / (2k+1)!, k = 1..10
+_SINC_GRAD_TAYLOR = np.array([(-1) ** k * 2 * k / math.factorial(2 * k + 1) for k in range(1, 11)])
+
+
 def sinc_grad(z):
     r""":math:`f'(z) = \cos(z)/z - \sin(z)/z^2`, with its limit :math:`f'(0) = 0`.
 
-    Near 0 the Taylor series :math:`-z/3 + z^3/30` is used to avoid cancellation.
+    For :math:`|z| < 1` the two terms nearly cancel, so the Taylor series
+    :math:`f'(z) = -z/3 + z^3/30 - z^5/840 + \dots = \sum_{k\ge1} (-1)^k\,2k\,z^{2k-1}/(2k+1)!`
+    (ten terms, truncation error below 1e-20) is used there instead.
     """
     z = _as_float(z)
-    small = np.abs(z) < 1e-3
+    small = np.abs(z) < 1.0
     safe = np.where(small, 1.0, z)
     far = np.cos(safe) / safe - np.sin(safe) / (safe * safe)
-    near = -z / 3.0 + z ** 3 / 30.0
+    zs = np.where(small, z, 0.0)
+    near = zs * np.polyval(_SINC_GRAD_TAYLOR[::-1], zs * zs)
     return np.where(small, near, far)
 
 
@@ -314,7 +363,14 @@ def _check_axis_input(z, fname):
     z = _as_float(z)
     if z.ndim == 0:
         raise ValueError(f"{fname} needs at least a 1-D array of scores, got a scalar")
+    if np.isnan(z).any() or np.isposinf(z).any():
+        raise ValueError(f"{fname}: scores contain NaN or +inf (-inf is allowed and masks a class out)")
     return z
+
+
+def _check_not_all_masked(z, axis, fname):
+    if z.shape[axis] == 0 or np.isneginf(z).all(axis=axis).any():
+        raise ValueError(f"{fname}: every slice along axis {axis} needs at least one score > -inf, got shape {z.shape}")
 
 
 def softmax(z, axis: int = -1):
@@ -324,6 +380,7 @@ def softmax(z, axis: int = -1):
     Shapes: ``(..., K) -> (..., K)``; each slice along ``axis`` sums to 1.
     """
     z = _check_axis_input(z, "softmax")
+    _check_not_all_masked(z, axis, "softmax")
     shifted = z - np.max(z, axis=axis, keepdims=True)
     e = np.exp(shifted)
     return e / np.sum(e, axis=axis, keepdims=True)
@@ -332,6 +389,7 @@ def softmax(z, axis: int = -1):
 def log_softmax(z, axis: int = -1):
     r"""Log-softmax :math:`z_i - \log\sum_j e^{z_j}` (log-sum-exp with the max subtracted)."""
     z = _check_axis_input(z, "log_softmax")
+    _check_not_all_masked(z, axis, "log_softmax")
     m = np.max(z, axis=axis, keepdims=True)
     return z - m - np.log(np.sum(np.exp(z - m), axis=axis, keepdims=True))
 
@@ -346,6 +404,18 @@ def softmax_jacobian(z):
         raise ValueError(f"softmax_jacobian takes one score vector of shape (K,), got shape {z.shape}")
     s = softmax(z)
     return np.diag(s) - np.outer(s, s)
+
+
+def log_softmax_jacobian(z):
+    r"""Jacobian of log-softmax for one score vector: :math:`J_{ij} = \delta_{ij} - s_j`.
+
+    Shapes: ``(K,) -> (K, K)``.
+    """
+    z = _as_float(z)
+    if z.ndim != 1:
+        raise ValueError(f"log_softmax_jacobian takes one score vector of shape (K,), got shape {z.shape}")
+    s = softmax(z)
+    return np.eye(z.size) - s[None, :]
 
 
 def softmax_vjp(z, v, axis: int = -1):
@@ -371,14 +441,21 @@ def log_softmax_vjp(z, v, axis: int = -1):
     return v - s * np.sum(v, axis=axis, keepdims=True)
 
 
+def _check_maxout(z, pieces):
+    z = _as_float(z)
+    if isinstance(pieces, bool) or not isinstance(pieces, (int, np.integer)) or pieces < 1:
+        raise ValueError(f"maxout: pieces must be a positive integer, got {pieces!r}")
+    if z.ndim == 0 or z.shape[-1] % pieces:
+        raise ValueError(f"maxout: last dimension of z (shape {z.shape}) is not a multiple of pieces={pieces}")
+    return z
+
+
 def maxout(z, pieces: int):
     r"""Maxout layer: the maximum over groups of ``pieces`` consecutive linear units.
 
     :math:`h_j = \max_{k < K} z_{j K + k}`. Shapes: ``(n, m K) -> (n, m)``.
     """
-    z = _as_float(z)
-    if pieces < 1 or z.shape[-1] % pieces:
-        raise ValueError(f"maxout: last dimension {z.shape[-1]} is not a multiple of pieces={pieces}")
+    z = _check_maxout(z, pieces)
     return z.reshape(*z.shape[:-1], -1, pieces).max(axis=-1)
 
 
@@ -388,8 +465,7 @@ def maxout_grad(z, pieces: int):
     Ties go to the first maximal piece. Shapes: ``(n, m K) -> (n, m K)``; the
     backward rule is ``dz = maxout_grad(z, K) * np.repeat(dh, K, axis=-1)``.
     """
-    z = _as_float(z)
-    maxout(z, pieces)  # validates the shape
+    z = _check_maxout(z, pieces)
     g = z.reshape(*z.shape[:-1], -1, pieces)
     onehot = np.zeros_like(g)
     np.put_along_axis(onehot, np.argmax(g, axis=-1)[..., None], 1.0, axis=-1)
@@ -419,7 +495,7 @@ def _entry(name, f, df, **params):
 #: name -> :class:`Activation`; the single lookup table used by layers, the book and the tests.
 ACTIVATIONS: dict[str, Activation] = dict([
     _entry("identity", identity, identity_grad),
-    _entry("step", step, step_grad),
+    _entry("step", step, step_grad, threshold=0.0),
     _entry("sign", sign, sign_grad),
     _entry("sigmoid", sigmoid, sigmoid_grad),
     _entry("tanh", tanh, tanh_grad),
@@ -445,6 +521,9 @@ ALIASES = {"linear": "identity", "logistic": "sigmoid", "heaviside": "step", "si
 #: activations whose derivative is zero almost everywhere (gradient descent cannot train through them)
 NOT_DIFFERENTIABLE = frozenset({"step", "sign"})
 
+#: functions of a whole layer (not elementwise), hence not in :data:`ACTIVATIONS`
+LAYER_FUNCTIONS = ("softmax", "log_softmax", "maxout")
+
 
 def names() -> list[str]:
     """The registered activation names, in registry order."""
@@ -465,15 +544,21 @@ def get(name, **params) -> Activation:
         if ``name`` is not a string.
     """
     if isinstance(name, Activation):
-        return name._replace(params={**name.params, **params}) if params else name
-    if not isinstance(name, str):
+        act = name
+    elif not isinstance(name, str):
         raise TypeError(f"activation must be given by name (a str), got {type(name).__name__}")
-    key = ALIASES.get(name.lower(), name.lower())
-    if key not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {name!r}; known activations: {', '.join(ACTIVATIONS)}")
-    act = ACTIVATIONS[key]
+    else:
+        key = ALIASES.get(name.lower(), name.lower())
+        if key not in ACTIVATIONS:
+            hint = (f" ({key} acts on a whole layer: call solutions.activations.{key} directly)"
+                    if key in LAYER_FUNCTIONS else "")
+            raise ValueError(f"unknown activation {name!r}{hint}; known activations: {', '.join(ACTIVATIONS)}"
+                             f"; aliases: {', '.join(ALIASES)}")
+        act = ACTIVATIONS[key]
+    if not params:
+        return act
     unknown = set(params) - set(act.params)
     if unknown:
         allowed = ", ".join(act.params) or "none"
-        raise ValueError(f"activation {key!r} has no parameter(s) {sorted(unknown)}; its parameters: {allowed}")
+        raise ValueError(f"activation {act.name!r} has no parameter(s) {sorted(unknown)}; its parameters: {allowed}")
     return act._replace(params={**act.params, **params})

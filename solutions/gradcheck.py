@@ -23,21 +23,28 @@ __all__ = ["numerical_gradient", "relative_error", "grad_check", "check_mlp_grad
 def numerical_gradient(f: Callable[[np.ndarray], float], theta, h: float = 1e-5) -> np.ndarray:
     """Central-difference gradient of the scalar function ``f`` at ``theta`` (any shape).
 
-    ``theta`` is perturbed in place one entry at a time and restored afterwards.
+    ``theta`` is perturbed in place one entry at a time and restored afterwards, so ``f`` may
+    either use its argument or read the same array through a closure (a float64 array is
+    perturbed in place; anything else is first copied into a new float64 array, which is what
+    ``f`` then receives). Views (e.g. ``W.T``) are perturbed in place too.
+
+    Raises ``ValueError`` if ``f`` returns NaN or inf at a perturbed point (naming the entry).
     """
     theta = np.asarray(theta, dtype=np.float64)
-    if h <= 0:
+    if not h > 0:
         raise ValueError(f"step h must be positive, got {h}")
     grad = np.zeros_like(theta)
-    flat, gflat = theta.reshape(-1), grad.reshape(-1)
-    for i in range(flat.size):
-        old = flat[i]
-        flat[i] = old + h
+    for idx in np.ndindex(theta.shape):
+        old = theta[idx]
+        theta[idx] = old + h
         fp = float(f(theta))
-        flat[i] = old - h
+        theta[idx] = old - h
         fm = float(f(theta))
-        flat[i] = old
-        gflat[i] = (fp - fm) / (2.0 * h)
+        theta[idx] = old
+        if not (np.isfinite(fp) and np.isfinite(fm)):
+            raise ValueError(f"numerical_gradient: f is not finite next to entry {idx} "
+                             f"(f(theta + h e) = {fp}, f(theta - h e) = {fm})")
+        grad[idx] = (fp - fm) / (2.0 * h)
     return grad
 
 

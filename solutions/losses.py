@@ -10,7 +10,15 @@ so the lectures' single-example formulas are reproduced exactly.
 Sum over outputs, mean over samples: for ``(n, k)`` arrays the per-sample loss
 sums its ``k`` terms (as in :math:`E = \tfrac12 \sum_k (y_k - \hat y_k)^2`).
 
-Use :func:`get` / :data:`LOSSES` to look a loss up by name.
+Use :func:`get` / :data:`LOSSES` to look a loss up by name; ``get("huber", delta=0.5)``
+fixes a parameter, and the returned :class:`Loss` is called as ``loss(y, yhat)`` /
+``loss.grad(y, yhat)``.
+
+Bad input: targets and predictions must have the same shape (the error names both);
+targets must be finite (and in the range the loss expects: 0/1 labels or
+probabilities for cross-entropies, -1/+1 for the perceptron and hinge losses).
+Predictions are not checked for finiteness except where a loss needs probabilities,
+so a diverging network shows up as a NaN/inf loss rather than an exception.
 """
 from __future__ import annotations
 
@@ -27,6 +35,7 @@ __all__ = [
     "bce_with_logits", "bce_with_logits_grad", "cross_entropy_with_logits",
     "cross_entropy_with_logits_grad", "huber", "huber_grad", "perceptron_loss",
     "perceptron_loss_grad", "hinge", "hinge_grad", "one_hot",
+    "cross_entropy", "cross_entropy_grad", "ALIASES", "names",
 ]
 
 
@@ -35,7 +44,12 @@ def _pair(y, yhat, fname):
     y = np.asarray(y, dtype=np.float64)
     yhat = np.asarray(yhat, dtype=np.float64)
     if y.shape != yhat.shape:
-        raise ValueError(f"{fname}: targets have shape {y.shape} but predictions have shape {yhat.shape}")
+        hint = " (reshape one of them: (n,) and (n, 1) are different shapes)" if y.size == yhat.size else ""
+        raise ValueError(f"{fname}: targets have shape {y.shape} but predictions have shape {yhat.shape}{hint}")
+    if y.size == 0:
+        raise ValueError(f"{fname}: got empty arrays of shape {y.shape}; need at least one sample")
+    if not np.all(np.isfinite(y)):
+        raise ValueError(f"{fname}: targets contain NaN or infinite values")
     if y.ndim == 0:
         y, yhat = y.reshape(1), yhat.reshape(1)
     return y, yhat
@@ -107,6 +121,12 @@ def huber_grad(y, yhat, delta: float = 1.0):
 
 
 # --------------------------------------------------------------------------- classification
+def _check_unit_interval_targets(y, fname):
+    if np.any((y < 0) | (y > 1)):
+        raise ValueError(f"{fname}: targets must lie in [0, 1] (0/1 labels or probabilities), got values in "
+                         f"[{y.min()}, {y.max()}]; for -1/+1 labels t use (t + 1) / 2")
+
+
 def _check_probabilities(p, fname):
     if np.any((p < 0) | (p > 1)) or not np.all(np.isfinite(p)):
         raise ValueError(f"{fname}: predictions must be probabilities in [0, 1]; "
@@ -120,14 +140,20 @@ def binary_cross_entropy(y, p, eps: float = 1e-12):
     finite amount instead of ``inf``; prefer :func:`bce_with_logits`.
     """
     y, p = _pair(y, p, "binary_cross_entropy")
+    _check_unit_interval_targets(y, "binary_cross_entropy")
     _check_probabilities(p, "binary_cross_entropy")
     p = np.clip(p, eps, 1 - eps)
     return _sum_per_sample_mean(-(y * np.log(p) + (1 - y) * np.log1p(-p)))
 
 
 def binary_cross_entropy_grad(y, p, eps: float = 1e-12):
-    r""":math:`\partial/\partial p = (p - y) / (p(1-p))` (over n), with ``p`` clipped as in the loss."""
+    r""":math:`\partial/\partial p = (p - y) / (p(1-p))` (over n), with ``p`` clipped as in the loss.
+
+    (Strictly, the clipped loss is flat for ``p`` outside ``[eps, 1 - eps]``; we return the
+    slope at the clip edge instead of 0, so a confident mistake still gets a push.)
+    """
     y, p = _pair(y, p, "binary_cross_entropy_grad")
+    _check_unit_interval_targets(y, "binary_cross_entropy_grad")
     _check_probabilities(p, "binary_cross_entropy_grad")
     p = np.clip(p, eps, 1 - eps)
     return (p - y) / (p * (1 - p)) / _n(y)
@@ -139,12 +165,14 @@ def bce_with_logits(y, z):
     :math:`-[y \log\sigma(z) + (1-y)\log\sigma(-z)]`.
     """
     y, z = _pair(y, z, "bce_with_logits")
+    _check_unit_interval_targets(y, "bce_with_logits")
     return _sum_per_sample_mean(-(y * log_sigmoid(z) + (1 - y) * log_sigmoid(-z)))
 
 
 def bce_with_logits_grad(y, z):
     r""":math:`\partial/\partial z = (\sigma(z) - y)/n` -- the error signal of a sigmoid output."""
     y, z = _pair(y, z, "bce_with_logits_grad")
+    _check_unit_interval_targets(y, "bce_with_logits_grad")
     return (sigmoid(z) - y) / _n(y)
 
 
@@ -153,12 +181,42 @@ def one_hot(labels, num_classes: int | None = None):
     labels = np.asarray(labels)
     if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
         raise ValueError(f"one_hot: labels must be a 1-D integer array, got dtype {labels.dtype}, shape {labels.shape}")
-    k = int(labels.max()) + 1 if num_classes is None else num_classes
+    if num_classes is None and labels.size == 0:
+        raise ValueError("one_hot: cannot infer num_classes from an empty label array; pass num_classes")
+    k = int(labels.max()) + 1 if num_classes is None else int(num_classes)
     if labels.size and (labels.min() < 0 or labels.max() >= k):
         raise ValueError(f"one_hot: labels must lie in [0, {k - 1}], got [{labels.min()}, {labels.max()}]")
     out = np.zeros((labels.size, k))
     out[np.arange(labels.size), labels] = 1.0
     return out
+
+
+def _check_class_targets(y, pred, fname):
+    if pred.ndim != 2:
+        raise ValueError(f"{fname}: predictions must have shape (n, K), got {pred.shape} "
+                         f"(one-hot encode class labels with solutions.losses.one_hot)")
+    _check_unit_interval_targets(y, fname)
+
+
+def cross_entropy(y, p, eps: float = 1e-12):
+    r"""Categorical cross-entropy on probabilities :math:`-\sum_k t_k \log p_k` (mean over samples).
+
+    The lectures' negative log-likelihood :math:`-\ln \hat y_{y}` of the true class for one-hot
+    targets. ``p`` (e.g. a softmax output) is clipped to ``[eps, 1]``; prefer
+    :func:`cross_entropy_with_logits`. Shapes: ``(n, K)``.
+    """
+    y, p = _pair(y, p, "cross_entropy")
+    _check_class_targets(y, p, "cross_entropy")
+    _check_probabilities(p, "cross_entropy")
+    return _sum_per_sample_mean(-y * np.log(np.maximum(p, eps)))
+
+
+def cross_entropy_grad(y, p, eps: float = 1e-12):
+    r""":math:`\partial/\partial p_k = -t_k / p_k` (over n), with ``p`` clipped as in the loss."""
+    y, p = _pair(y, p, "cross_entropy_grad")
+    _check_class_targets(y, p, "cross_entropy_grad")
+    _check_probabilities(p, "cross_entropy_grad")
+    return -y / np.maximum(p, eps) / _n(y)
 
 
 def cross_entropy_with_logits(y, z):
@@ -167,16 +225,14 @@ def cross_entropy_with_logits(y, z):
     ``y`` is one-hot (or a probability vector) of shape ``(n, K)`` like ``z``.
     """
     y, z = _pair(y, z, "cross_entropy_with_logits")
-    if z.ndim != 2:
-        raise ValueError(f"cross_entropy_with_logits: logits must have shape (n, K), got {z.shape}")
+    _check_class_targets(y, z, "cross_entropy_with_logits")
     return _sum_per_sample_mean(-y * log_softmax(z, axis=1))
 
 
 def cross_entropy_with_logits_grad(y, z):
     r""":math:`\partial/\partial z = (\operatorname{softmax}(z) - t)/n` -- why softmax + cross-entropy gives the error ``y - t``."""
     y, z = _pair(y, z, "cross_entropy_with_logits_grad")
-    if z.ndim != 2:
-        raise ValueError(f"cross_entropy_with_logits_grad: logits must have shape (n, K), got {z.shape}")
+    _check_class_targets(y, z, "cross_entropy_with_logits_grad")
     return (softmax(z, axis=1) * y.sum(axis=1, keepdims=True) - y) / _n(y)
 
 
@@ -219,34 +275,71 @@ def hinge_grad(t, z, margin: float = 1.0):
 
 # --------------------------------------------------------------------------- registry
 class Loss(NamedTuple):
-    """A loss: name, value ``f(y, yhat)``, gradient ``df(y, yhat)`` w.r.t. the prediction, and what it expects."""
+    """A loss: name, value ``f(y, yhat)``, gradient ``df(y, yhat)`` w.r.t. the prediction, what it expects
+    (``prediction``: ``"output"`` = the network output :math:`a^L`, ``"logits"`` = the pre-activation
+    :math:`z^L`), and keyword parameters passed to ``f`` and ``df`` by ``loss(y, yhat)`` / ``loss.grad(y, yhat)``."""
 
     name: str
     f: Callable
     df: Callable
     prediction: str  # "output" (after the activation) or "logits" (before it)
+    params: dict = {}  # never mutated: get(name, **params) makes a new Loss
+
+    def __call__(self, y, yhat) -> float:
+        return self.f(y, yhat, **self.params)
+
+    def grad(self, y, yhat):
+        return self.df(y, yhat, **self.params)
 
 
 LOSSES: dict[str, Loss] = {
     "squared_error": Loss("squared_error", squared_error, squared_error_grad, "output"),
     "half_squared_error": Loss("half_squared_error", half_squared_error, half_squared_error_grad, "output"),
     "mse": Loss("mse", mse, mse_grad, "output"),
-    "huber": Loss("huber", huber, huber_grad, "output"),
+    "huber": Loss("huber", huber, huber_grad, "output", {"delta": 1.0}),
     "binary_cross_entropy": Loss("binary_cross_entropy", binary_cross_entropy, binary_cross_entropy_grad, "output"),
+    "cross_entropy": Loss("cross_entropy", cross_entropy, cross_entropy_grad, "output"),
     "bce_with_logits": Loss("bce_with_logits", bce_with_logits, bce_with_logits_grad, "logits"),
     "cross_entropy_with_logits": Loss("cross_entropy_with_logits", cross_entropy_with_logits,
                                       cross_entropy_with_logits_grad, "logits"),
     "perceptron": Loss("perceptron", perceptron_loss, perceptron_loss_grad, "logits"),
-    "hinge": Loss("hinge", hinge, hinge_grad, "logits"),
+    "hinge": Loss("hinge", hinge, hinge_grad, "logits", {"margin": 1.0}),
 }
 
+#: other names accepted by :func:`get`
+ALIASES = {"squared_loss": "half_squared_error", "error_margin": "perceptron", "perceptron_loss": "perceptron",
+           "log_loss": "binary_cross_entropy", "nll": "cross_entropy",
+           "binary_cross_entropy_with_logits": "bce_with_logits", "softmax_cross_entropy": "cross_entropy_with_logits"}
 
-def get(name) -> Loss:
-    """Look a loss up by name; an unknown name raises ``ValueError`` listing the known ones."""
+
+def names() -> list[str]:
+    """The registered loss names, in registry order."""
+    return list(LOSSES)
+
+
+def get(name, **params) -> Loss:
+    """Look a loss up by name (or alias), optionally fixing its parameters (``get("huber", delta=0.5)``).
+
+    Raises
+    ------
+    ValueError
+        for an unknown name (the message lists the known names) or an unknown parameter.
+    TypeError
+        if ``name`` is neither a str nor a :class:`Loss`.
+    """
     if isinstance(name, Loss):
-        return name
-    if not isinstance(name, str):
+        lo = name
+    elif not isinstance(name, str):
         raise TypeError(f"loss must be given by name (a str), got {type(name).__name__}")
-    if name not in LOSSES:
-        raise ValueError(f"unknown loss {name!r}; known losses: {', '.join(LOSSES)}")
-    return LOSSES[name]
+    else:
+        key = ALIASES.get(name.lower(), name.lower())
+        if key not in LOSSES:
+            raise ValueError(f"unknown loss {name!r}; known losses: {', '.join(LOSSES)}; aliases: {', '.join(ALIASES)}")
+        lo = LOSSES[key]
+    if not params:
+        return lo
+    unknown = set(params) - set(lo.params)
+    if unknown:
+        allowed = ", ".join(lo.params) or "none"
+        raise ValueError(f"loss {lo.name!r} has no parameter(s) {sorted(unknown)}; its parameters: {allowed}")
+    return lo._replace(params={**lo.params, **params})

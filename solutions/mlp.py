@@ -25,10 +25,12 @@ The loss ``E`` is the mean over samples (see :mod:`solutions.losses`); the defau
 ``"half_squared_error"``, is the lectures' :math:`E = \tfrac12 \sum_k (y_k - \hat y_k)^2`.
 
 Initialisation (:func:`init_params`): Glorot/Xavier uniform,
-:math:`W \sim U(-r, r)` with :math:`r = \sqrt{6/(d_{in} + d_{out})}` (scikit-learn's
-scheme; it multiplies ``r`` by :math:`\sqrt 2` for sigmoid layers, as we do), or He
-normal for ReLU-family layers with ``scheme="he"``; biases start at zero, or at
-``relu_bias`` (e.g. 0.1) for ReLU layers, the lectures' advice against dead units.
+:math:`W \sim U(-r, r)` with :math:`r = \sqrt{6/(d_{in} + d_{out})}`, and
+:math:`r = \sqrt{2/(d_{in} + d_{out})}` for sigmoid layers (scikit-learn's bound; it
+picks the bound from the *hidden* activation for every layer, we from each layer's own
+activation), or He normal with ``scheme="he"``; biases start at zero (scikit-learn draws
+them from the same uniform), or at ``relu_bias`` (e.g. 0.1) for ReLU layers, the
+lectures' advice against dead units.
 """
 from __future__ import annotations
 
@@ -83,17 +85,24 @@ def resolve_activations(activations, L: int) -> list:
     """
     if isinstance(activations, (str, _act.Activation)):
         activations = [activations] * L
-    activations = list(activations)
+    try:
+        activations = list(activations)
+    except TypeError:
+        raise TypeError(f"activations must be a name, an Activation or a list of them, "
+                        f"got {type(activations).__name__}") from None
     if len(activations) != L:
         raise ValueError(f"got {len(activations)} activations for a network with {L} layers")
     out = []
     for l, a in enumerate(activations, start=1):
-        if a == "softmax":
+        if isinstance(a, str) and a.lower() == "softmax":
             if l != L:
                 raise ValueError(f"softmax can only be the output activation, got it for layer {l} of {L}")
             out.append("softmax")
-        else:
+            continue
+        try:
             out.append(_act.get(a))
+        except ValueError as exc:
+            raise ValueError(f"layer {l}: {exc}; 'softmax' is also allowed for the output layer") from None
     return out
 
 
@@ -113,8 +122,8 @@ def init_params(sizes: Sequence[int], activations="sigmoid", seed=0, scheme: str
                 relu_bias: float = 0.0) -> dict:
     r"""Seeded random weights for layer sizes ``[d0, d1, ..., dL]``.
 
-    ``scheme="glorot"``: :math:`W^l \sim U(-r, r)`, :math:`r = g\sqrt{6/(d_{l-1}+d_l)}` with gain
-    :math:`g = \sqrt 2` for sigmoid layers and 1 otherwise (scikit-learn's choice).
+    ``scheme="glorot"``: :math:`W^l \sim U(-r, r)`, :math:`r = \sqrt{c/(d_{l-1}+d_l)}` with
+    :math:`c = 2` for sigmoid layers and :math:`c = 6` otherwise (scikit-learn's bounds).
     ``scheme="he"``: :math:`W^l \sim N(0, 2/d_{l-1})`. Biases are 0, except ``relu_bias``
     for ReLU-family layers.
     """
@@ -129,7 +138,7 @@ def init_params(sizes: Sequence[int], activations="sigmoid", seed=0, scheme: str
         fan_in, fan_out = sizes[l - 1], sizes[l]
         name = acts[l - 1] if acts[l - 1] == "softmax" else acts[l - 1].name
         if scheme == "glorot":
-            r = np.sqrt(6.0 / (fan_in + fan_out)) * (np.sqrt(2.0) if name == "sigmoid" else 1.0)
+            r = np.sqrt((2.0 if name == "sigmoid" else 6.0) / (fan_in + fan_out))
             W = rng.uniform(-r, r, size=(fan_in, fan_out))
         elif scheme == "he":
             W = rng.normal(0.0, np.sqrt(2.0 / fan_in), size=(fan_in, fan_out))
@@ -170,7 +179,10 @@ def _targets(Y, n: int, dL: int) -> np.ndarray:
     if Y.ndim <= 1 and Y.size == n * dL and (dL == 1 or n == 1):
         Y = Y.reshape(n, dL)  # (n,) targets of a one-output net, or one sample's (dL,) targets
     if Y.shape != (n, dL):
-        raise ValueError(f"targets Y must have shape ({n}, {dL}) to match the network output, got {np.shape(Y)}")
+        hint = (" (one-hot encode class labels with solutions.losses.one_hot)"
+                if Y.ndim == 1 and Y.size == n and dL > 1 else "")
+        raise ValueError(f"targets Y must have shape ({n}, {dL}) to match the network output, "
+                         f"got {np.shape(Y)}{hint}")
     return Y
 
 
@@ -180,7 +192,7 @@ def loss(params: dict, X, Y, activations="sigmoid", loss="half_squared_error") -
     cache = forward(params, X, activations)
     lo = _losses.get(loss)
     Y = _targets(Y, cache["a0"].shape[0], layer_sizes(params)[-1])
-    return lo.f(Y, cache[f"z{L}"] if lo.prediction == "logits" else cache[f"a{L}"])
+    return lo(Y, cache[f"z{L}"] if lo.prediction == "logits" else cache[f"a{L}"])
 
 
 # --------------------------------------------------------------------------- backward
@@ -196,8 +208,8 @@ def output_delta(cache: dict, Y, L: int, activation, loss="half_squared_error") 
     zL, aL = cache[f"z{L}"], cache[f"a{L}"]
     Y = _targets(Y, aL.shape[0], aL.shape[1])
     if lo.prediction == "logits":
-        return lo.df(Y, zL)
-    dA = lo.df(Y, aL)
+        return lo.grad(Y, zL)
+    dA = lo.grad(Y, aL)
     if activation == "softmax":
         return _act.softmax_vjp(zL, dA, axis=1)
     return dA * activation.grad(zL)
@@ -213,8 +225,17 @@ def backward(params: dict, cache: dict, Y, activations="sigmoid", loss="half_squ
     """
     L = n_layers(params)
     acts = resolve_activations(activations, L)
-    if f"a{L}" not in cache:
-        raise ValueError(f"cache lacks 'a{L}': pass the cache returned by forward() for these params")
+    sizes = layer_sizes(params)
+    keys = ["a0"] + [f"{p}{l}" for l in range(1, L + 1) for p in "za"]
+    missing = [k for k in keys if k not in cache]
+    if missing:
+        raise ValueError(f"cache lacks {missing}: pass the cache returned by forward() for these params")
+    n = np.shape(cache["a0"])[0]
+    for l in range(L + 1):
+        for k in ([f"a{l}"] if l == 0 else [f"z{l}", f"a{l}"]):
+            if np.shape(cache[k]) != (n, sizes[l]):
+                raise ValueError(f"cache[{k!r}] has shape {np.shape(cache[k])} but these params need "
+                                 f"({n}, {sizes[l]}): pass the cache returned by forward() for these params")
     delta = output_delta(cache, Y, L, acts[-1], loss)
     grads, deltas = {}, {}
     for l in range(L, 0, -1):
