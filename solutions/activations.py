@@ -8,13 +8,12 @@ Conventions at kinks. A kink is a point where the left and right derivatives
 differ, so "the" derivative does not exist there and any value between the two
 one-sided derivatives is a valid subgradient. The lectures disagree about which
 one to use (one deck writes ``relu'(z) = 1`` for ``z >= 0``, another the indicator
-``[z > 0]``); we use the **left-hand derivative** everywhere, which is what
-scikit-learn and PyTorch do for ReLU:
+``[z > 0]``). We follow scikit-learn and PyTorch:
 
-* ``relu'(0) = 0``, ``leaky_relu'(0) = slope``, ``prelu'(0) = a``,
-  ``elu'(0) = alpha``.
-* ``clip'(z) = 1`` on the open interval ``(low, high)`` and 0 outside it and at
-  the two kinks.
+* rectifiers take the **left-hand derivative**: ``relu'(0) = 0``,
+  ``leaky_relu'(0) = slope``, ``prelu'(0) = a``, ``elu'(0) = alpha``;
+* ``clip'(z) = 1`` on the open interval ``(low, high)`` and 0 outside it *and at
+  both kinks* (the slope of the flat piece, like PyTorch's ``hardtanh``/``relu6``).
 * ``step'(z) = sign'(z) = 0`` everywhere. The true derivative is 0 for
   ``z != 0`` and does not exist at the jump (it is a Dirac delta there), so
   gradient descent can learn nothing through a step unit; that is why the
