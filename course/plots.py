@@ -1,0 +1,391 @@
+r"""Drawing code shared by the live widgets and the kernel-free players (matplotlib, no pyplot state).
+
+Each drawing is a small class that creates its artists once on an ``Axes`` and afterwards only
+*updates* them (``set_data``, ``set_linewidth``, ``set_text``): redrawing costs one Agg render, the
+figure never accumulates artists, and the same object renders both the widget's image and every
+frame of a static player.
+
+* :class:`NetworkDiagram` -- an MLP as a graph. Edges carry a value per weight (the weight in the
+  forward view, :math:`\partial E/\partial w` in the backward view): colour = sign
+  (:data:`POSITIVE` / :data:`NEGATIVE`), line width proportional to the magnitude,
+  ``width = max_width * |v| / max |v|``. A grey hairline under every edge keeps zero-valued edges
+  visible. Flagged edges (gradient-check mismatches) get a red dashed overlay and a red label.
+  Bias weights are edges from a "+1" unit (the :math:`x_0 = 1` convention).
+* :class:`ActivationPlot` -- :math:`f` and :math:`f'` with the band where :math:`|f'| <` threshold shaded.
+* :class:`GradientNormBars` -- per-layer gradient norm :math:`\lVert \partial E/\partial W^l \rVert_F`
+  at initialisation and now (log scale), beside the loss curve.
+* :class:`PerceptronPlot` -- the four Boolean inputs, the decision boundary
+  :math:`w_0 + w_1 x_1 + w_2 x_2 = 0` and the misclassified points.
+
+``new_figure`` makes a :class:`matplotlib.figure.Figure` that is *not* registered with pyplot, so a
+notebook never shows a stray copy and ``plt.get_fignums()`` does not grow.
+"""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Circle
+
+__all__ = ["POSITIVE", "NEGATIVE", "FLAG", "new_figure", "set_dynamic", "invalidate", "render_rgb", "render_png", "NetworkDiagram", "ActivationPlot",
+           "GradientNormBars", "PerceptronPlot", "unit_names"]
+
+POSITIVE = "#1f77b4"   # blue
+NEGATIVE = "#e66100"   # orange (a colour-blind-safe pair with blue)
+FLAG = "#d62728"       # red: gradient-check mismatch
+_SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def new_figure(width: float = 7.5, height: float = 4.2, dpi: float = 80) -> Figure:
+    """A figure with an Agg canvas, independent of pyplot (never auto-displayed, never leaked)."""
+    fig = Figure(figsize=(width, height), dpi=dpi)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def set_dynamic(fig, artists) -> None:
+    """Declare the artists that change between redraws; the rest of ``fig`` is rendered once and cached.
+
+    The dynamic artists are marked *animated* (matplotlib leaves them out of a normal draw), so a
+    full draw yields the static background; :func:`render_png` restores it and draws only these.
+    """
+    artists = list(artists)
+    for a in artists:
+        a.set_animated(True)
+    fig._course_dynamic = getattr(fig, "_course_dynamic", []) + artists
+    fig._course_background = None
+
+
+def invalidate(fig) -> None:
+    """Forget the cached background (call after changing a static artist, limits or the figure size)."""
+    fig._course_background = None
+
+
+def render_rgb(fig) -> np.ndarray:
+    """Draw ``fig`` with Agg and return its pixels ``(height, width, 3)`` (uint8).
+
+    Figures with dynamic artists (:func:`set_dynamic`) are blitted: the cached static background is
+    restored and only the dynamic artists are drawn on it, in z-order -- the live widget's fast path,
+    also used for every frame of a static player so both show the same picture.
+    """
+    canvas = fig.canvas
+    dynamic = getattr(fig, "_course_dynamic", None)
+    if not dynamic:
+        canvas.draw()
+    else:
+        size = tuple(canvas.get_width_height())
+        bg = getattr(fig, "_course_background", None)
+        if bg is None or bg[0] != size:
+            canvas.draw()  # animated (dynamic) artists are skipped: this is the background
+            bg = (size, canvas.copy_from_bbox(fig.bbox))
+            fig._course_background = bg
+        else:
+            canvas.restore_region(bg[1])
+        renderer = canvas.get_renderer()
+        for a in sorted(dynamic, key=lambda a: a.get_zorder()):
+            if a.get_visible():
+                a.draw(renderer)
+    return np.asarray(canvas.buffer_rgba())[..., :3].copy()
+
+
+def render_png(fig, colors: int | None = None, compress_level: int = 1) -> bytes:
+    """Render ``fig`` (see :func:`render_rgb`) and encode it as PNG.
+
+    ``colors``: quantise to an adaptive palette of that many colours (about 3x smaller; used for the
+    frames of static players); ``None`` keeps full colour with fast compression (the live widget).
+    """
+    from PIL import Image
+
+    img = Image.fromarray(render_rgb(fig))
+    buf = io.BytesIO()
+    if colors:
+        img = img.quantize(colors=int(colors), method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+        img.save(buf, format="PNG", optimize=True)
+    else:
+        img.save(buf, format="PNG", compress_level=compress_level)
+    return buf.getvalue()
+
+
+def _fmt(v: float) -> str:
+    """Four significant digits, fixed-point from 0.001 up (0.5933, -0.0238), else exponent (-2.19e-04)."""
+    v = float(v)
+    if v == 0:
+        return "0"
+    return f"{v:.4g}" if 1e-3 <= abs(v) < 1e4 else f"{v:.2e}"
+
+
+def unit_names(sizes) -> dict:
+    """Display names of the units: ``x₁..`` (inputs), ``h₁..`` (one hidden layer) or ``h²₁``-style
+    ``h{l}.{j}`` (several), ``ŷ₁..`` (outputs); keys ``(layer, unit)``, unit ``-1`` is the bias "+1"."""
+    L = len(sizes) - 1
+    names = {}
+    for l, d in enumerate(sizes):
+        for j in range(d):
+            if l == 0:
+                names[l, j] = f"x{j + 1}".translate(_SUB)
+            elif l == L:
+                names[l, j] = "ŷ" if d == 1 else f"ŷ{j + 1}".translate(_SUB)
+            else:
+                names[l, j] = (f"h{j + 1}" if L == 2 else f"h{l}.{j + 1}").translate(_SUB)
+        if l < L:
+            names[l, -1] = "+1"
+    return names
+
+
+class NetworkDiagram:
+    """An MLP with layer ``sizes`` drawn on ``ax``; update edge values and node texts in place.
+
+    Edges are identified by ``(key, index)``: ``("W2", (i, j))`` goes from unit ``i`` of layer 1 to
+    unit ``j`` of layer 2; ``("b2", (j,))`` from the bias unit of layer 1 to unit ``j`` of layer 2.
+    """
+
+    def __init__(self, ax, sizes, max_width: float = 8.0, labels: bool | None = None, fontsize: float = 8):
+        self.ax, self.sizes, self.max_width = ax, [int(s) for s in sizes], float(max_width)
+        L = len(self.sizes) - 1
+        self.L = L
+        n_edges = sum((self.sizes[l - 1] + 1) * self.sizes[l] for l in range(1, L + 1))
+        self.labels = n_edges <= 24 if labels is None else bool(labels)
+        self.names = unit_names(self.sizes)
+        dx, dy = 3.0, 1.6
+        top = max(self.sizes) - 1
+        self.pos = {}
+        for l, d in enumerate(self.sizes):
+            for j in range(d):
+                self.pos[l, j] = (l * dx, ((d - 1) / 2 - j) * dy)
+            if l < L:
+                self.pos[l, -1] = (l * dx + 1.1, -top / 2 * dy - 1.3)
+        r = 0.36
+        ax.set_aspect("equal")
+        ax.set_axis_off()
+        xs = [p[0] for p in self.pos.values()]
+        ys = [p[1] for p in self.pos.values()]
+        ax.set_xlim(min(xs) - 1.0, max(xs) + 1.6)
+        ax.set_ylim(min(ys) - 0.9, max(ys) + 1.1)
+        self.edges, self._edge_art, dynamic = [], {}, []
+        for l in range(1, L + 1):
+            for j in range(self.sizes[l]):
+                for i in list(range(self.sizes[l - 1])) + [-1]:
+                    key, idx = (f"W{l}", (i, j)) if i >= 0 else (f"b{l}", (j,))
+                    (x0, y0), (x1, y1) = self.pos[l - 1, i], self.pos[l, j]
+                    # trim to the circles' rims: edges never overlap units, so units can live in the
+                    # cached background while edges are redrawn on top of it
+                    u = np.array([x1 - x0, y1 - y0]) / np.hypot(x1 - x0, y1 - y0)
+                    r0 = r * (0.7 if i < 0 else 1.0)
+                    xa, ya, xb, yb = x0 + r0 * u[0], y0 + r0 * u[1], x1 - r * u[0], y1 - r * u[1]
+                    base = Line2D([xa, xb], [ya, yb], color="#bbbbbb", lw=0.6, zorder=1)
+                    line = Line2D([xa, xb], [ya, yb], color=POSITIVE, lw=0.0, solid_capstyle="butt", zorder=2)
+                    flag = Line2D([xa, xb], [ya, yb], color=FLAG, lw=1.5, ls=(0, (3, 2)), zorder=3, visible=False)
+                    for art in (base, line, flag):
+                        ax.add_line(art)
+                    dynamic += [line, flag]
+                    t = 0.28 if i >= 0 else 0.55
+                    tx, ty = x0 + t * (x1 - x0), y0 + t * (y1 - y0)
+                    angle = np.degrees(np.arctan2(y1 - y0, x1 - x0))
+                    label = ax.text(tx, ty, "", fontsize=fontsize - 1, ha="center", va="center", rotation=angle,
+                                    rotation_mode="anchor", zorder=5, visible=self.labels,
+                                    bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.85))
+                    dynamic.append(label)
+                    self.edges.append((key, idx))
+                    self._edge_art[key, idx] = dict(line=line, flag=flag, label=label, value=0.0, flagged=False,
+                                                    shown=True)
+        self._node_art = {}
+        for (l, j), (x, y) in self.pos.items():
+            bias = j < 0
+            circle = Circle((x, y), r * (0.7 if bias else 1.0), fc="#f4f4f4" if bias else "white", ec="#333333",
+                            lw=1.0, zorder=6)
+            ax.add_patch(circle)
+            name = ax.text(x, y, self.names[l, j], ha="center", va="center", fontsize=fontsize + (0 if bias else 1),
+                           zorder=7)
+            value = ax.text(x, y + r + 0.08, "", ha="center", va="bottom", fontsize=fontsize, zorder=7,
+                            linespacing=1.1, visible=not bias)
+            ring = Circle((x, y), r, fc="none", ec=FLAG, lw=2.2, zorder=8, visible=False)
+            ax.add_patch(ring)
+            dynamic += [value, ring]
+            self._node_art[l, j] = dict(circle=circle, name=name, value=value, ring=ring)
+        # titles and status lines live outside the picture (an HTML line in the widget, the caption in a
+        # player): text is the costliest thing Agg draws, and these change on every redraw
+        self.legend = ax.text(0.0, 0.0, "blue > 0, orange < 0, line width ∝ |value|  "
+                              "(forward view: weights w and unit outputs; backward view: ∂E/∂w and δ)",
+                              transform=ax.transAxes, ha="left", va="top", fontsize=fontsize - 1, color="#444444")
+        set_dynamic(ax.figure, dynamic)
+
+    # ------------------------------------------------------------------ updates
+    def set_edges(self, values: dict, shown=None, flags: dict | None = None, names: dict | None = None) -> None:
+        """Set every edge from ``values[key][index]``.
+
+        Widths are ``max_width * |v| / max |v|`` with the maximum over *all* edges (so revealing
+        edges one by one keeps their widths). ``shown``: the ``(key, index)`` edges to draw (the others
+        keep only the hairline); ``flags``: ``{(key, index): rel_error}`` gradient-check mismatches;
+        ``names``: ``{(key, index): display name}`` prefixed to the labels.
+        """
+        flags, names = flags or {}, names or {}
+        vals = {e: float(np.asarray(values[e[0]])[e[1]]) for e in self.edges}
+        vmax = max((abs(v) for v in vals.values()), default=0.0)
+        for e in self.edges:
+            art, v = self._edge_art[e], vals[e]
+            on = shown is None or e in shown
+            width = self.max_width * abs(v) / vmax if (on and vmax > 0) else 0.0
+            art["line"].set_linewidth(width)
+            art["line"].set_color(POSITIVE if v >= 0 else NEGATIVE)
+            art["line"].set_visible(on)
+            bad = on and e in flags
+            art["flag"].set_visible(bad)
+            if self.labels:
+                text = (f"{names[e]} = " if e in names else "") + _fmt(v)
+                art["label"].set_visible(on)
+                art["label"].set_text((text + (f"\n✗ rel.err {flags[e]:.1e}" if bad else "")) if on else "")
+                art["label"].set_color(FLAG if bad else "black")
+            art.update(value=v, flagged=bad, shown=on)
+
+    def set_nodes(self, texts: dict, highlight=()) -> None:
+        """Set the value text beside each unit (``texts[(layer, unit)]``; missing units are cleared)."""
+        for key, art in self._node_art.items():
+            if key[1] < 0:
+                continue
+            art["value"].set_text(texts.get(key, ""))
+            art["ring"].set_visible(key in highlight)
+
+    def edge_data(self) -> list[dict]:
+        """What is drawn, edge by edge: key, index, value, linewidth, colour, flagged, label text."""
+        out = []
+        for e in self.edges:
+            art = self._edge_art[e]
+            out.append(dict(key=e[0], index=e[1], value=art["value"], linewidth=art["line"].get_linewidth(),
+                            color=art["line"].get_color(), flagged=art["flagged"], shown=art["shown"],
+                            label=art["label"].get_text()))
+        return out
+
+    def node_text(self, layer: int, unit: int) -> str:
+        return self._node_art[layer, unit]["value"].get_text()
+
+
+class ActivationPlot:
+    """:math:`f(z)` and :math:`f'(z)` on a grid, shading where :math:`|f'(z)| <` threshold."""
+
+    def __init__(self, ax, z=None):
+        self.ax = ax
+        self.z = np.linspace(-6, 6, 601) if z is None else np.asarray(z, dtype=np.float64)
+        (self.f_line,) = ax.plot(self.z, np.zeros_like(self.z), color=POSITIVE, lw=2, label="f(z)")
+        (self.df_line,) = ax.plot(self.z, np.zeros_like(self.z), color=NEGATIVE, lw=2, ls="--", label="f'(z)")
+        self.shade = None
+        ax.axhline(0, color="#999999", lw=0.6)
+        ax.axvline(0, color="#999999", lw=0.6)
+        ax.set_xlabel("z")
+        ax.set_xlim(self.z[0], self.z[-1])
+        ax.grid(alpha=0.3)
+        self.legend = ax.legend(loc="upper left", fontsize=9)
+        self.title = ax.set_title("")
+
+    def update(self, f_values, df_values, threshold: float, title: str = "") -> None:
+        f_values, df_values = np.asarray(f_values, float), np.asarray(df_values, float)
+        self.f_line.set_ydata(f_values)
+        self.df_line.set_ydata(df_values)
+        if self.shade is not None:
+            self.shade.remove()
+        small = np.abs(df_values) < threshold
+        lo = np.nanmin(np.r_[f_values, df_values, -1.0])
+        hi = np.nanmax(np.r_[f_values, df_values, 1.0])
+        pad = 0.08 * (hi - lo)
+        self.ax.set_ylim(max(lo - pad, -10), min(hi + pad, 10))
+        self.shade = self.ax.fill_between(self.z, -1e3, 1e3, where=small, color="#999999", alpha=0.25, lw=0,
+                                          label=f"|f'| < {threshold:g}")
+        self.small_fraction = float(np.mean(small))
+        self.title.set_text(title)
+
+
+class GradientNormBars:
+    """Bars of the gradient norm per layer (at initialisation, and now) on a log scale, plus a loss curve."""
+
+    def __init__(self, ax_bars, ax_loss, n_layers: int):
+        self.ax, self.ax_loss = ax_bars, ax_loss
+        self.reset_layers(n_layers)
+        (self.loss_line,) = ax_loss.plot([], [], color=POSITIVE, lw=1.5)
+        ax_loss.set_xlabel("training step")
+        ax_loss.set_ylabel("loss E")
+        ax_loss.grid(alpha=0.3)
+
+    def reset_layers(self, n_layers: int) -> None:
+        ax = self.ax
+        ax.clear()
+        x = np.arange(1, n_layers + 1)
+        self.init_bars = ax.bar(x - 0.2, np.ones(n_layers), width=0.4, color="#bbbbbb", label="at initialisation")
+        self.now_bars = ax.bar(x + 0.2, np.ones(n_layers), width=0.4, color=POSITIVE, label="now")
+        ax.set_yscale("log")
+        ax.set_xticks(x)
+        ax.set_xlabel("layer l (1 = next to the input)")
+        ax.set_ylabel("‖∂E/∂Wˡ‖ (Frobenius)")
+        ax.legend(loc="upper left", fontsize=8)
+        ax.grid(alpha=0.3, axis="y")
+        self.title = ax.set_title("")
+        self.n_layers = n_layers
+
+    def update(self, init_norms, now_norms, losses, title: str = "") -> None:
+        init_norms, now_norms = np.asarray(init_norms, float), np.asarray(now_norms, float)
+        if len(init_norms) != self.n_layers:
+            self.reset_layers(len(init_norms))
+        tiny = 1e-30
+        for bar, h in zip(self.init_bars, init_norms):
+            bar.set_height(max(h, tiny))
+        for bar, h in zip(self.now_bars, now_norms):
+            bar.set_height(max(h, tiny))
+        both = np.r_[init_norms, now_norms]
+        pos = both[both > 0]
+        lo, hi = (pos.min(), pos.max()) if pos.size else (1e-3, 1.0)
+        self.ax.set_ylim(lo / 3, hi * 3)
+        steps = np.arange(len(losses))
+        self.loss_line.set_data(steps, losses)
+        self.ax_loss.set_xlim(0, max(1, len(losses) - 1))
+        if len(losses):
+            lo_l, hi_l = float(np.min(losses)), float(np.max(losses))
+            pad = 0.05 * (hi_l - lo_l) + 1e-12
+            self.ax_loss.set_ylim(lo_l - pad, hi_l + pad)
+        self.title.set_text(title)
+
+
+class PerceptronPlot:
+    """Inputs of a two-input Boolean function, the boundary :math:`w_0 + w_1x_1 + w_2x_2 = 0`, mistakes circled."""
+
+    def __init__(self, ax, X, y):
+        self.ax, self.X, self.y = ax, np.asarray(X, float), np.asarray(y, float)
+        pos, neg = self.y > 0.5, self.y <= 0.5
+        ax.scatter(self.X[pos, 0], self.X[pos, 1], s=120, marker="o", color=POSITIVE, label="target 1", zorder=3)
+        ax.scatter(self.X[neg, 0], self.X[neg, 1], s=120, marker="s", color=NEGATIVE, label="target 0", zorder=3)
+        (self.wrong,) = ax.plot([], [], "o", ms=22, mfc="none", mec=FLAG, mew=2.5, label="misclassified", zorder=4)
+        (self.boundary,) = ax.plot([], [], color="black", lw=2, label="boundary")
+        (self.current,) = ax.plot([], [], "*", ms=16, color="gold", mec="black", zorder=5, label="just updated on")
+        self.region = None
+        ax.set_xlim(-0.5, 1.5)
+        ax.set_ylim(-0.5, 1.5)
+        ax.set_aspect("equal")
+        ax.set_xlabel("x₁")
+        ax.set_ylabel("x₂")
+        ax.legend(loc="upper left", fontsize=7, bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
+        self.title = ax.set_title("", fontsize=10)
+
+    def update(self, w, predictions, current=None, title: str = "") -> None:
+        w = np.asarray(w, float)
+        wrong = np.asarray(predictions, float) != self.y
+        self.wrong.set_data(self.X[wrong, 0], self.X[wrong, 1])
+        xs = np.array([-0.5, 1.5])
+        if abs(w[2]) > 1e-12:
+            self.boundary.set_data(xs, -(w[0] + w[1] * xs) / w[2])
+        elif abs(w[1]) > 1e-12:
+            self.boundary.set_data([-w[0] / w[1]] * 2, [-0.5, 1.5])
+        else:
+            self.boundary.set_data([], [])
+        if self.region is not None:
+            self.region.remove()
+        g = np.linspace(-0.5, 1.5, 81)
+        gx, gy = np.meshgrid(g, g)
+        side = (w[0] + w[1] * gx + w[2] * gy) >= 0
+        self.region = self.ax.contourf(gx, gy, side.astype(float), levels=[-0.5, 0.5, 1.5],
+                                       colors=[NEGATIVE, POSITIVE], alpha=0.12, zorder=0)
+        if current is None:
+            self.current.set_data([], [])
+        else:
+            self.current.set_data([self.X[current, 0]], [self.X[current, 1]])
+        self.title.set_text(title)
+        self.n_wrong = int(wrong.sum())
