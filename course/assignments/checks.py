@@ -1,0 +1,142 @@
+r"""Comparison helpers used by the assignments' tests: clear failure messages, nothing else.
+
+Every check raises ``AssertionError`` with a message that names the call that failed, the
+input it was given, the expected value and what your code returned, e.g.::
+
+    predict(w, X) on case 3 of 20: wrong value at index (1,): expected 1.0, got 0.0
+      inputs: w = [-0.3  1.2 -0.7], X = [[0.5 1.1], [-0.2 0.4]]
+
+The grader's hidden tests use the same helpers; their cases (inputs with expected outputs)
+arrive as a string made by :func:`encode_cases` and are read back by :func:`decode_cases`.
+This module contains no answers.
+"""
+from __future__ import annotations
+
+import base64
+import json
+
+import numpy as np
+
+__all__ = ["assert_close", "assert_equal", "assert_shape", "describe", "encode_cases", "decode_cases"]
+
+_PRINT = dict(precision=6, threshold=60, edgeitems=3, linewidth=100, suppress=False)
+
+
+def _fmt(value) -> str:
+    """A short one-line text for a value (arrays are summarised, long ones truncated)."""
+    if isinstance(value, np.ndarray):
+        text = np.array2string(value, separator=" ", **_PRINT)
+    else:
+        text = repr(value)
+    text = " ".join(text.split())
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def describe(inputs) -> str:
+    """``"name = value, ..."`` for a dict of inputs (arrays abbreviated), or ``""`` for ``None``."""
+    if not inputs:
+        return ""
+    return ", ".join(f"{k} = {_fmt(v)}" for k, v in inputs.items())
+
+
+def _fail(what: str, problem: str, inputs) -> None:
+    lines = [f"{what}: {problem}"]
+    if inputs:
+        lines.append(f"  inputs: {describe(inputs)}")
+    raise AssertionError("\n".join(lines))
+
+
+def _as_array(got, what, inputs):
+    if got is None:
+        _fail(what, "returned None (is a `return` statement missing?)", inputs)
+    try:
+        return np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        _fail(what, f"returned {type(got).__name__} that is not a numeric array ({exc})", inputs)
+
+
+def assert_shape(got, shape, what: str, inputs=None) -> None:
+    """Fail unless ``np.shape(got) == shape``, naming both shapes."""
+    got_shape = np.shape(got) if got is not None else None
+    if got is None or tuple(got_shape) != tuple(shape):
+        _fail(what, f"wrong shape: expected {tuple(shape)}, got "
+                    f"{'None' if got is None else tuple(got_shape)}", inputs)
+
+
+def assert_close(got, expected, what: str, inputs=None, rtol: float = 1e-6, atol: float = 1e-9) -> None:
+    r"""Fail unless ``got`` has ``expected``'s shape and :math:`|got - expected| \le atol + rtol |expected|`.
+
+    NaN or infinite values in ``got`` fail (unless ``expected`` has them at the same place).
+    """
+    expected = np.asarray(expected, dtype=np.float64)
+    got_arr = _as_array(got, what, inputs)
+    assert_shape(got_arr, expected.shape, what, inputs)
+    ok = np.isclose(got_arr, expected, rtol=rtol, atol=atol, equal_nan=True)
+    if not np.all(ok):
+        bad = tuple(int(i) for i in np.argwhere(~ok)[0]) if expected.ndim else ()
+        n_bad = int(np.size(ok) - np.count_nonzero(ok))
+        where = f" at index {bad}" if expected.ndim else ""
+        _fail(what, f"wrong value{where} ({n_bad} of {ok.size} entries differ): expected "
+                    f"{expected[bad]!r}, got {got_arr[bad]!r}; whole result: expected "
+                    f"{_fmt(expected)}, got {_fmt(got_arr)}", inputs)
+
+
+def assert_equal(got, expected, what: str, inputs=None) -> None:
+    """Fail unless ``got`` equals ``expected`` exactly (same shape, same values; for labels, counts, flags)."""
+    if isinstance(expected, bool):
+        if not isinstance(got, (bool, np.bool_)) or bool(got) != expected:
+            _fail(what, f"expected {expected!r}, got {got!r}", inputs)
+        return
+    if expected is None or isinstance(expected, (int, str)):
+        if isinstance(got, (bool, np.bool_, np.ndarray)) or got != expected:
+            _fail(what, f"expected {expected!r}, got {got!r}", inputs)
+        return
+    expected = np.asarray(expected)
+    got_arr = _as_array(got, what, inputs)
+    assert_shape(got_arr, expected.shape, what, inputs)
+    same = got_arr == expected
+    if not np.all(same):
+        bad = tuple(int(i) for i in np.argwhere(~same)[0]) if expected.ndim else ()
+        _fail(what, f"wrong value at index {bad}: expected {expected[bad]!r}, got {got_arr[bad]!r}; "
+                    f"whole result: expected {_fmt(expected)}, got {_fmt(got_arr)}", inputs)
+
+
+# --------------------------------------------------------------------------- case encoding
+def _encode(value):
+    if isinstance(value, np.ndarray):
+        arr = np.ascontiguousarray(value)
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(f"cannot encode an array of dtype {arr.dtype}")
+        dtype = {"b": "|b1", "i": "<i8", "u": "<i8", "f": "<f8"}[arr.dtype.kind]
+        data = arr.astype(dtype).tobytes()
+        return {"__ndarray__": base64.b64encode(data).decode("ascii"), "dtype": dtype, "shape": list(arr.shape)}
+    if isinstance(value, dict):
+        return {str(k): _encode(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_encode(v) for v in value]
+    if isinstance(value, (np.floating, np.integer, np.bool_)):
+        return value.item()
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise TypeError(f"cannot encode a value of type {type(value).__name__}")
+
+
+def _decode(value):
+    if isinstance(value, dict):
+        if "__ndarray__" in value:
+            raw = base64.b64decode(value["__ndarray__"])
+            return np.frombuffer(raw, dtype=value["dtype"]).reshape(value["shape"]).copy()
+        return {k: _decode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    return value
+
+
+def encode_cases(cases) -> str:
+    """A deterministic text form of ``cases`` (dicts/lists of arrays and scalars); arrays are stored exactly."""
+    return json.dumps(_encode(cases), sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def decode_cases(text: str):
+    """The inverse of :func:`encode_cases`."""
+    return _decode(json.loads(text))
