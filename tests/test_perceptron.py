@@ -160,3 +160,63 @@ def test_bad_input_errors():
         P.rosenblatt_update(P.AND_WEIGHTS, X, 1)
     with pytest.raises(ValueError, match="0 or 1"):
         P.to_pm1([0, 2])
+
+
+# --------------------------------------------------------------------------- random projections (deck 000) and Cover
+from itertools import product  # noqa: E402
+
+from course.data import two_circles  # noqa: E402
+from solutions import projections  # noqa: E402
+
+
+def test_random_projection_shape_values_and_seed():
+    X, _ = two_circles(50, seed=0)
+    Z = projections.random_projection(X, 30, seed=4)
+    assert Z.shape == (50, 30) and set(np.unique(Z)) <= {-1.0, 1.0}
+    B = projections.projection_matrix(2, 30, seed=4)
+    assert B.shape == (3, 30)
+    np.testing.assert_array_equal(Z, np.where(P.augment(X) @ B >= 0, 1.0, -1.0))
+    np.testing.assert_array_equal(Z, projections.random_projection(X, 30, seed=4))
+    assert not np.array_equal(Z, projections.random_projection(X, 30, seed=5))
+    big = projections.projection_matrix(3, 4000, seed=0)
+    assert abs(big.mean()) < 0.03 and abs(big.std() - 1) < 0.03       # N(0, 1) entries
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_perceptron_on_random_projection_beats_raw_features(seed):
+    """Cover's theorem at work: two circles are not linearly separable in 2-D, but are after sign(B x~)."""
+    X, t = two_circles(400, seed=seed)
+    raw = P.train(X, t, max_epochs=50, seed=seed)
+    raw_acc = np.mean(P.predict(raw.w, X) == t)
+    # not even the least-squares linear classifier does well on the raw features
+    ls = np.linalg.lstsq(P.augment(X), 2 * t - 1, rcond=None)[0]
+    assert np.mean((P.augment(X) @ ls >= 0) == t) < 0.7
+    Z = projections.random_projection(X, 200, seed=seed)
+    proj = P.train(Z, t, max_epochs=50, seed=seed)
+    proj_acc = np.mean(P.predict(proj.w, Z) == t)
+    assert not raw.converged and raw_acc < 0.7
+    assert proj_acc >= 0.95 and proj_acc - raw_acc > 0.25
+
+
+def test_cover_count_matches_perceptron_on_the_truth_table_points():
+    """C(4, 3) = 14: of the 16 Boolean functions of two inputs all but XOR and XNOR are linearly separable."""
+    assert projections.cover_count(4, 3) == 14
+    X, _ = truth_table("and")
+    separable = [labels for labels in product([0.0, 1.0], repeat=4)
+                 if P.train(X, np.array(labels), max_epochs=200, stop_on_cycle=True).converged]
+    assert len(separable) == 14
+    assert (0.0, 1.0, 1.0, 0.0) not in separable and (1.0, 0.0, 0.0, 1.0) not in separable
+
+
+def test_cover_fraction():
+    assert projections.cover_separable_fraction(5, 5) == 1.0
+    assert projections.cover_separable_fraction(20, 10) == 0.5                  # n = 2d
+    assert projections.cover_count(6, 2) == 2 * (1 + 5)
+    assert projections.cover_separable_fraction(40, 10) < 0.01
+
+
+def test_projection_bad_input():
+    with pytest.raises(ValueError, match="n_hidden must be a positive integer"):
+        projections.random_projection(np.zeros((3, 2)), 0)
+    with pytest.raises(ValueError, match="d must be a positive integer"):
+        projections.cover_count(4, 0)
