@@ -36,7 +36,9 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import losses as _losses
 from . import mlp as _mlp
+from .activations import sigmoid_grad as _sigmoid_grad
 
 __all__ = [
     "lecture_221_params", "lecture_221", "LECTURE_221_LAYOUT", "LECTURE_221_PRINTED",
@@ -159,9 +161,9 @@ def lecture_221() -> dict:
         "s1": float(cache["z1"][0, 0]), "a1": float(cache["a1"][0, 0]),
         "s2": float(cache["z1"][0, 1]), "a2": float(cache["a1"][0, 1]),
         "s3": float(cache["z2"][0, 0]), "a3": yhat, "yhat": yhat,
-        "E": 0.5 * (y - yhat) ** 2,
-        "dE_dyhat": -(y - yhat),
-        "dyhat_ds3": yhat * (1.0 - yhat),
+        "E": _losses.half_squared_error(Y, cache["a2"]),
+        "dE_dyhat": float(_losses.half_squared_error_grad(Y, cache["a2"])[0, 0]),
+        "dyhat_ds3": float(_sigmoid_grad(cache["z2"])[0, 0]),
         "delta3": float(deltas["delta2"][0, 0]),
         "delta1": float(deltas["delta1"][0, 0]),
         "delta2": float(deltas["delta1"][0, 1]),
@@ -170,7 +172,7 @@ def lecture_221() -> dict:
     out.update(_read(new_params, LECTURE_221_LAYOUT, prefix="new_"))
     new_yhat = float(new_cache["a2"][0, 0])
     out.update({"new_s3": float(new_cache["z2"][0, 0]), "new_yhat": new_yhat,
-                "new_E": 0.5 * (y - new_yhat) ** 2})
+                "new_E": _losses.half_squared_error(Y, new_cache["a2"])})
     return out
 
 
@@ -319,9 +321,8 @@ def _classic_step(params: dict, X, T, update_order: str):
     grads, deltas = _mlp.backward(params, cache, T, "sigmoid", "half_squared_error", return_deltas=True)
     new_W2 = params["W2"] - _CLASSIC_ETA * grads["W2"]
     if update_order == "output_first":
-        # backpropagate the output error through the *already updated* output weights
-        delta1 = (deltas["delta2"] @ new_W2.T) * cache["a1"] * (1.0 - cache["a1"])
-        gW1 = cache["a0"].T @ delta1
+        # backpropagate the same output error through the *already updated* output weights
+        gW1 = _mlp.backward({**params, "W2": new_W2}, cache, T, "sigmoid", "half_squared_error")["W1"]
     else:
         gW1 = grads["W1"]
     new = {"W1": params["W1"] - _CLASSIC_ETA * gW1, "b1": params["b1"], "W2": new_W2, "b2": params["b2"]}
@@ -371,15 +372,15 @@ def classic_222(update_order: str = "simultaneous") -> dict:
         "net_h2": float(cache["z1"][0, 1]), "out_h2": float(h[1]),
         "net_o1": float(cache["z2"][0, 0]), "out_o1": float(o[0]),
         "net_o2": float(cache["z2"][0, 1]), "out_o2": float(o[1]),
-        "E_o1": 0.5 * (_CLASSIC_T[0] - float(o[0])) ** 2,
-        "E_o2": 0.5 * (_CLASSIC_T[1] - float(o[1])) ** 2,
-        "E_total": _mlp.loss(params, X, T, "sigmoid", "half_squared_error"),
-        "dE_dout_o1": float(o[0]) - _CLASSIC_T[0],
-        "dout_o1_dnet_o1": float(o[0] * (1 - o[0])),
+        "E_o1": _losses.half_squared_error(T[:, 0], cache["a2"][:, 0]),
+        "E_o2": _losses.half_squared_error(T[:, 1], cache["a2"][:, 1]),
+        "E_total": _losses.half_squared_error(T, cache["a2"]),
+        "dE_dout_o1": float(_losses.half_squared_error_grad(T, cache["a2"])[0, 0]),
+        "dout_o1_dnet_o1": float(_sigmoid_grad(cache["z2"])[0, 0]),
         "delta_o1": float(d_o[0]), "delta_o2": float(d_o[1]),
         "dEo1_dout_h1": float(d_o[0] * W2[0, 0]), "dEo2_dout_h1": float(d_o[1] * W2[0, 1]),
         "dE_dout_h1": float(d_o @ W2[0]),
-        "dout_h1_dnet_h1": float(h[0] * (1 - h[0])),
+        "dout_h1_dnet_h1": float(_sigmoid_grad(cache["z1"])[0, 0]),
         "delta_h1": float(d_h[0]), "delta_h2": float(d_h[1]),
     })
     out.update(_read(grads, CLASSIC_222_LAYOUT, prefix="dE_d"))
@@ -410,7 +411,7 @@ def classic_222_training(steps: int = 10000, update_order: str = "simultaneous",
     errors = np.empty(int(steps) + 1)
     for k in range(int(steps)):
         cache, _, _, params = _classic_step(params, X, T, update_order)
-        errors[k] = 0.5 * np.sum((T - cache["a2"]) ** 2)
+        errors[k] = _losses.half_squared_error(T, cache["a2"])
     errors[-1] = _mlp.loss(params, X, T, "sigmoid", "half_squared_error")
     return (errors, params) if return_params else errors
 
