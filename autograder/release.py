@@ -387,7 +387,8 @@ def validate(name: str, instructor_text: str, student_text: str, timeout: int = 
             if invert:
                 report.blank_passes = [r["source"].splitlines()[0] for r in results.get("passed", [])]
             else:
-                report.reference_failures = [{"source": r["source"][:400], "error": r["raw_error"][-2000:]}
+                report.reference_failures = [{"source": r["source"][:400],
+                                              "error": re.sub(r"\x1b\[[0-9;]*m", "", r["raw_error"])[-2000:]}
                                              for r in results.get("failed", [])]
     report.seconds = time.perf_counter() - start
     return report

@@ -19,13 +19,14 @@ import numpy as np
 
 __all__ = ["assert_close", "assert_equal", "assert_shape", "describe", "encode_cases", "decode_cases"]
 
-_PRINT = dict(precision=6, threshold=60, edgeitems=3, linewidth=100, suppress=False)
+_PRINT = dict(precision=6, threshold=60, edgeitems=3, linewidth=100)
 
 
 def _fmt(value) -> str:
     """A short one-line text for a value (arrays are summarised, long ones truncated)."""
     if isinstance(value, np.ndarray):
-        text = np.array2string(value, separator=" ", **_PRINT)
+        with np.printoptions(**_PRINT):
+            text = np.array2string(value, separator=" ")
     else:
         text = repr(value)
     text = " ".join(text.split())
@@ -77,7 +78,7 @@ def assert_close(got, expected, what: str, inputs=None, rtol: float = 1e-6, atol
         n_bad = int(np.size(ok) - np.count_nonzero(ok))
         where = f" at index {bad}" if expected.ndim else ""
         _fail(what, f"wrong value{where} ({n_bad} of {ok.size} entries differ): expected "
-                    f"{expected[bad]!r}, got {got_arr[bad]!r}; whole result: expected "
+                    f"{np.asarray(expected[bad]).item()!r}, got {np.asarray(got_arr[bad]).item()!r}; whole result: expected "
                     f"{_fmt(expected)}, got {_fmt(got_arr)}", inputs)
 
 
@@ -97,7 +98,7 @@ def assert_equal(got, expected, what: str, inputs=None) -> None:
     same = got_arr == expected
     if not np.all(same):
         bad = tuple(int(i) for i in np.argwhere(~same)[0]) if expected.ndim else ()
-        _fail(what, f"wrong value at index {bad}: expected {expected[bad]!r}, got {got_arr[bad]!r}; "
+        _fail(what, f"wrong value at index {bad}: expected {np.asarray(expected[bad]).item()!r}, got {np.asarray(got_arr[bad]).item()!r}; "
                     f"whole result: expected {_fmt(expected)}, got {_fmt(got_arr)}", inputs)
 
 

@@ -1,0 +1,298 @@
+"""The release: committed student versions are a fresh, leak-free generation of validated sources.
+
+* the committed instructor and student notebooks equal a fresh generation, byte for byte;
+* no released file holds solution code, hidden tests or the embedded hidden cases;
+* nothing under ``course/`` imports ``solutions``;
+* the reference answers pass every visible and hidden test, a blank submission passes none
+  (nbgrader's Validator, kernels without ``PYTHONPATH``);
+* broken sources give clear errors, and the validation really fails a wrong reference.
+"""
+from __future__ import annotations
+
+import ast
+import re
+import shutil
+import textwrap
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder import release
+
+ROOT = release.ROOT
+NAMES = [n for n in release.ASSIGNMENTS if (release.SOURCE_DIR / n / f"{n}.md").exists()]
+
+
+@pytest.fixture(scope="module")
+def fresh():
+    """Every generated file, regenerated in memory (no kernels)."""
+    return release.render(NAMES)
+
+
+def _released_files():
+    return [p for p in release.RELEASE_DIR.rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"]
+
+
+def _released_text():
+    return {p: p.read_text(encoding="utf-8") for p in _released_files()}
+
+
+def _instructor(name):
+    return nbformat.read(release.SOURCE_DIR / name / f"{name}.ipynb", as_version=4)
+
+
+def _regions(source: str, begin: str, end: str) -> list[str]:
+    return re.findall(re.escape(begin) + r"(.*?)" + re.escape(end), source, flags=re.S)
+
+
+def _distinctive(lines) -> list[str]:
+    """Lines long and specific enough that finding one in a student file means a leak."""
+    out = []
+    for line in lines:
+        s = line.strip()
+        if len(s) >= 16 and not s.startswith("#") and s not in ('"""', "raise NotImplementedError()"):
+            out.append(s)
+    return out
+
+
+def test_all_five_assignments_have_sources():
+    assert NAMES == list(release.ASSIGNMENTS), f"missing sources: {set(release.ASSIGNMENTS) - set(NAMES)}"
+
+
+def test_committed_files_equal_a_fresh_generation(fresh):
+    assert set(fresh) >= {release.RELEASE_DIR / n / f"{n}.ipynb" for n in NAMES}
+    assert release.drift(fresh) == []
+
+
+def test_generation_is_deterministic(fresh):
+    name = NAMES[0]
+    again = release.render([name])
+    for path, text in again.items():
+        assert text == fresh[path], f"{path} differs between two generations"
+
+
+def test_check_mode_reports_drift(tmp_path, monkeypatch, fresh):
+    name = NAMES[0]
+    student = fresh[release.RELEASE_DIR / name / f"{name}.ipynb"]
+    monkeypatch.setattr(release, "ROOT", tmp_path)
+    monkeypatch.setattr(release, "RELEASE_DIR", tmp_path / "assignments")
+    copy = tmp_path / "assignments" / name / f"{name}.ipynb"
+    copy.parent.mkdir(parents=True)
+    files = {copy: student}
+    assert release.drift(files) == [f"assignments/{name}/{name}.ipynb (missing)"]
+    copy.write_text(student.replace("YOUR CODE HERE", "YOUR CODE HERE!", 1), encoding="utf-8")
+    (copy.parent / "stray.txt").write_text("x")
+    assert release.drift(files) == [f"assignments/{name}/{name}.ipynb (differs from a fresh generation)",
+                                    f"assignments/{name}/stray.txt (not produced by the release)"]
+    copy.write_text(student, encoding="utf-8")
+    (copy.parent / "stray.txt").unlink()
+    assert release.drift(files) == []
+
+
+def test_check_command_passes_on_the_committed_tree():
+    assert release.main(["--check", NAMES[0]]) == 0
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_no_solution_code_or_hidden_tests_in_released_files(name):
+    nb = _instructor(name)
+    released = _released_text()
+    assert released, "no released files"
+    n_solution_lines = n_hidden_lines = 0
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "markdown" and meta.get("solution"):
+            solution_lines = _distinctive(cell.source.splitlines())
+        else:
+            solution_lines = _distinctive("\n".join(_regions(cell.source, release.SOLUTION_BEGIN,
+                                                             release.SOLUTION_END)).splitlines())
+        hidden_lines = _distinctive("\n".join(_regions(cell.source, release.HIDDEN_BEGIN,
+                                                       release.HIDDEN_END)).splitlines())
+        n_solution_lines += len(solution_lines)
+        n_hidden_lines += len(hidden_lines)
+        for path, text in released.items():
+            for line in solution_lines:
+                assert line not in text, f"{path.relative_to(ROOT)} contains solution line {line!r}"
+            for line in hidden_lines:
+                assert line not in text, f"{path.relative_to(ROOT)} contains hidden-test line {line!r}"
+    assert n_solution_lines > 0 and n_hidden_lines > 0  # the scan looked at something
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_no_embedded_cases_in_released_files(name):
+    blobs = []
+    for cell in _instructor(name).cells:
+        if release.HIDDEN_BEGIN not in cell.source:
+            continue
+        for node in ast.walk(ast.parse(cell.source)):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "decode_cases":
+                blobs.append(node.args[0].value)
+    arrays = [a for blob in blobs for a in re.findall(r'"__ndarray__":"([A-Za-z0-9+/=]+)"', blob) if len(a) >= 24]
+    assert blobs and arrays, "the instructor notebook embeds no hidden cases"
+    for path, released in _released_text().items():
+        markers = [release.HIDDEN_BEGIN, release.SOLUTION_BEGIN, "hidden_cases(", "BEGIN MARK SCHEME"]
+        if path.suffix == ".ipynb":  # checks.py defines the decoder, notebooks must not call it
+            markers += ["__ndarray__", release.CASES_CALL]
+        for marker in markers:
+            assert marker not in released, f"{path.relative_to(ROOT)} contains {marker!r}"
+        for array in arrays:
+            assert array[:24] not in released, f"{path.relative_to(ROOT)} contains embedded case data"
+
+
+def _solutions_imports(source: str) -> list[str]:
+    """Import statements (or __import__/import_module calls) of ``solutions`` in Python ``source``
+    (docstrings that merely show an example import do not count)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:  # IPython magics: fall back to a line scan
+        return re.findall(r"^\s*(?:from|import)\s+solutions\b.*$", source, flags=re.M)
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [a.name for a in node.names if a.name.split(".")[0] == "solutions"]
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "solutions":
+            found.append(f"from {node.module}")
+        elif isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) in (
+                "__import__", "import_module") and node.args and isinstance(node.args[0], ast.Constant) \
+                and str(node.args[0].value).split(".")[0] == "solutions":
+            found.append(f"{ast.unparse(node)}")
+    return found
+
+
+def test_import_scan_finds_real_imports_only():
+    assert _solutions_imports("import solutions.mlp as m") == ["solutions.mlp"]
+    assert _solutions_imports("def f():\n    from solutions import mlp") == ["from solutions"]
+    assert _solutions_imports("importlib.import_module('solutions.xor')") == ["importlib.import_module('solutions.xor')"]
+    assert _solutions_imports('"""Example::\n\n    from solutions import mlp\n"""') == []
+
+
+def test_course_never_imports_solutions():
+    scanned = 0
+    for path in sorted((ROOT / "course").rglob("*")):
+        if path.suffix == ".py":
+            sources = [path.read_text(encoding="utf-8")]
+        elif path.suffix == ".ipynb":
+            sources = [c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+        else:
+            continue
+        scanned += 1
+        for src in sources:
+            assert _solutions_imports(src) == [], f"{path.relative_to(ROOT)} imports solutions"
+    assert scanned >= len(NAMES) + 2
+
+
+def test_test_cells_say_what_they_check_and_carry_points():
+    for name in NAMES:
+        for cell in _instructor(name).cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get("grade"):
+                assert meta["points"] > 0
+            if meta.get("grade") and not meta.get("solution"):
+                assert re.match(r'\s*(r?"""|#)', cell.source), f"{name}/{meta['grade_id']} lacks a docstring"
+                assert meta["locked"] is True
+
+
+@pytest.mark.timeout(240)
+@pytest.mark.parametrize("name", NAMES)
+def test_reference_passes_every_test_and_a_blank_scores_zero(name, fresh):
+    report = release.validate(name, fresh[release.SOURCE_DIR / name / f"{name}.ipynb"],
+                              fresh[release.RELEASE_DIR / name / f"{name}.ipynb"], timeout=120)
+    assert len(report.graded_cells) >= 5
+    assert report.reference_failures == []
+    assert report.blank_passes == []
+
+
+# --------------------------------------------------------------------------- broken sources
+HEADER = textwrap.dedent("""\
+    ---
+    jupytext:
+      text_representation: {extension: .md, format_name: myst, format_version: 0.13}
+    kernelspec: {display_name: Python 3, language: python, name: python3}
+    ---
+    """)
+
+
+def _toy_source(tmp_path, monkeypatch, body: str, cases: str = "__all__ = []\n"):
+    src, cases_dir = tmp_path / "source", tmp_path / "cases"
+    (src / "toy").mkdir(parents=True)
+    cases_dir.mkdir()
+    (src / "toy" / "toy.md").write_text(HEADER + textwrap.dedent(body), encoding="utf-8")
+    (cases_dir / "toy.py").write_text(textwrap.dedent(cases), encoding="utf-8")
+    monkeypatch.setattr(release, "SOURCE_DIR", src)
+    monkeypatch.setattr(release, "CASES_DIR", cases_dir)
+    monkeypatch.setattr(release, "ROOT", tmp_path)
+
+
+SOLUTION = textwrap.dedent('''
+    ```{code-cell} ipython3
+    :nbgrader: {grade: false, grade_id: double, solution: true}
+
+    def double(x):
+        ### BEGIN SOLUTION
+        return %s
+        ### END SOLUTION
+    ```
+    ''')
+
+CASES = '''
+    import numpy as np
+    __all__ = ["doubles"]
+    def doubles():
+        x = np.arange(3.0)
+        return {"x": x, "expected": 2 * x}
+    '''
+
+
+def _test_cell(grade_id, body, points=1):
+    return ("\n```{code-cell} ipython3\n:nbgrader: {grade: true, grade_id: %s, points: %d}\n\n%s\n```\n"
+            % (grade_id, points, textwrap.dedent(body).strip()))
+
+
+@pytest.mark.parametrize("body, cases, message", [
+    (SOLUTION % "2 * x" + _test_cell("t", '"""checks"""\nc = hidden_cases("doubles")'), CASES,
+     "outside a '### BEGIN HIDDEN TESTS' region"),
+    (SOLUTION % "2 * x" + _test_cell("t", '"""checks"""\n### BEGIN HIDDEN TESTS\nc = hidden_cases("nope")\n'
+                                          '### END HIDDEN TESTS'), CASES, "no function 'nope'"),
+    (SOLUTION % "2 * x" + _test_cell("t", "assert double(1) == 2"), "__all__ = []\n", "must start with a docstring"),
+    (SOLUTION % "2 * x" + _test_cell("t", '"""a"""\nassert double(1) == 2', 0), "__all__ = []\n", "points > 0"),
+    (SOLUTION % "2 * x" + _test_cell("double", '"""a"""\nassert double(1) == 2'), "__all__ = []\n",
+     "duplicate grade_id 'double'"),
+    (SOLUTION % "2 * x" + _test_cell("t", '"""a"""\nassert double(1) == 2'), CASES,
+     "case functions never used by toy.md: doubles"),
+])
+def test_broken_sources_give_clear_errors(tmp_path, monkeypatch, body, cases, message):
+    _toy_source(tmp_path, monkeypatch, body, cases)
+    with pytest.raises(release.ReleaseError, match=re.escape(message)):
+        release.build_instructor_notebook("toy")
+
+
+def test_unknown_assignment_is_named(capsys):
+    with pytest.raises(SystemExit):
+        release.main(["06_nope"])
+    assert "unknown assignment(s) 06_nope" in capsys.readouterr().err
+
+
+@pytest.mark.timeout(180)
+def test_validation_fails_a_wrong_reference_and_a_test_a_blank_passes(tmp_path, monkeypatch):
+    """The validator is not vacuous: a wrong answer fails the hidden test, a test that cannot fail is named."""
+    body = (SOLUTION % "3 * x"
+            + _test_cell("t_hidden", '''
+                """Hidden: double matches the reference on 3 inputs."""
+                from course.assignments import checks as _checks
+                ### BEGIN HIDDEN TESTS
+                _c = hidden_cases("doubles")
+                _checks.assert_close(double(_c["x"]), _c["expected"], "double(x)", inputs={"x": _c["x"]})
+                ### END HIDDEN TESTS''')
+            + _test_cell("t_vacuous", '"""Passes for anyone."""\nassert True'))
+    _toy_source(tmp_path, monkeypatch, body, CASES)
+    instructor = release.notebook_text(release.build_instructor_notebook("toy"))
+    student = release.generate_student_text("toy", instructor)
+    assert "hidden_cases" not in student and "__ndarray__" not in student
+    report = release.validate("toy", instructor, student, timeout=60)
+    assert not report.ok
+    assert len(report.reference_failures) == 1
+    error = report.reference_failures[0]["error"]
+    assert "double(x)" in error and "expected" in error and "got" in error
+    assert report.blank_passes == ['"""Passes for anyone."""']
