@@ -5,13 +5,15 @@ Every activation is a pair of small vectorised functions: the forward rule
 float array of any shape and return an array of the same shape (float64).
 
 Conventions at kinks. A kink is a point where the left and right derivatives
-differ, so "the" derivative does not exist there and any value between the two
-one-sided derivatives is a valid subgradient. The lectures disagree about which
+differ, so "the" derivative does not exist there; any value between the two
+one-sided derivatives is a defensible choice (a subgradient where the function is
+convex there, as ReLU is at 0). The lectures disagree about which
 one to use (one deck writes ``relu'(z) = 1`` for ``z >= 0``, another the indicator
 ``[z > 0]``). We follow scikit-learn and PyTorch:
 
 * rectifiers take the **left-hand derivative**: ``relu'(0) = 0``,
-  ``leaky_relu'(0) = slope``, ``prelu'(0) = a``, ``elu'(0) = alpha``;
+  ``leaky_relu'(0) = slope``, ``prelu'(0) = a``, ``elu'(0) = alpha`` (for
+  ``alpha = 1`` ELU is smooth at 0 and this is its derivative);
 * ``clip'(z) = 1`` on the open interval ``(low, high)`` and 0 outside it *and at
   both kinks* (the slope of the flat piece, like PyTorch's ``hardtanh``/``relu6``).
 * ``step'(z) = sign'(z) = 0`` everywhere. The true derivative is 0 for
