@@ -1,0 +1,97 @@
+"""Per-student HTML feedback: which tests passed, which failed and their messages — never test source.
+
+nbgrader's own feedback renders the autograded notebook, hidden tests included. Here the page is built
+from the result only: the test's id, its points, the first line of its docstring taken from the
+*released* (hidden-test-free) cell, and the failure's exception name and message. Tracebacks are left
+out on purpose (they quote the lines of the hidden test that failed).
+"""
+from __future__ import annotations
+
+from html import escape
+
+from .coursedir import AssignmentSpec
+
+STATUS_TEXT = {
+    "graded": "graded",
+    "missing": "no notebook submitted",
+    "invalid": "notebook could not be read",
+    "error": "could not be graded",
+}
+
+CSS = """body{font-family:system-ui,sans-serif;max-width:52em;margin:2em auto;padding:0 1em;color:#222}
+table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.35em .5em;text-align:left;
+vertical-align:top}.pass{color:#176317}.fail{color:#a11}.manual{color:#555}.box{background:#fff6d6;
+border:1px solid #e6cf7a;padding:.6em 1em;margin:1em 0}code{background:#f3f3f3;padding:0 .2em}
+.msg{font-family:ui-monospace,monospace;white-space:pre-wrap;font-size:.9em}"""
+
+
+def fmt_points(x) -> str:
+    if x is None:
+        return "–"
+    return f"{x:g}"
+
+
+def total(result: dict) -> tuple[float, float]:
+    """(points, max points) over autograded cells and any manual scores present."""
+    got = sum(c["points"] or 0.0 for c in result["cells"])
+    top = sum(c["max_points"] for c in result["cells"])
+    return got, top
+
+
+def _failure_text(cell: dict) -> str:
+    err = cell.get("error")
+    if not err:
+        return ""
+    ename, evalue = err.get("ename", "Error"), (err.get("evalue") or "").strip()
+    if ename == "NotRun":
+        return evalue
+    if ename == "stderr":
+        return f"the test wrote to the error stream: {evalue}"
+    if ename == "AssertionError" and not evalue:
+        return "AssertionError (the check failed without a message)"
+    return f"{ename}: {evalue}" if evalue else ename
+
+
+def render(result: dict, spec: AssignmentSpec) -> str:
+    """The feedback page of one student for one assignment (a complete HTML document)."""
+    got, top = total(result)
+    desc = {c.grade_id: c.description for c in spec.cells}
+    rows = []
+    for question in spec.questions:
+        cells = [c for c in result["cells"] if c["question"] == question]
+        q_got = sum(c["points"] or 0.0 for c in cells)
+        q_max = sum(c["max_points"] for c in cells)
+        rows.append(f'<tr><th colspan="3">Question <code>{escape(question)}</code></th>'
+                    f"<th>{fmt_points(q_got)} / {fmt_points(q_max)}</th></tr>")
+        for c in cells:
+            if not c["auto"]:
+                state = ('<span class="manual">no answer given</span>' if c.get("no_response")
+                         else '<span class="manual">graded by hand later</span>')
+            elif c["points"] is not None and c["points"] >= c["max_points"]:
+                state = '<span class="pass">passed</span>'
+            elif c["points"]:
+                state = '<span class="fail">partly passed</span>'
+            else:
+                state = '<span class="fail">failed</span>'
+            message = _failure_text(c)
+            what = escape(desc.get(c["grade_id"], ""))
+            rows.append(
+                f"<tr><td><code>{escape(c['grade_id'])}</code><br><small>{what}</small></td><td>{state}</td>"
+                f'<td class="msg">{escape(message)}</td><td>{fmt_points(c["points"])} / '
+                f"{fmt_points(c['max_points'])}</td></tr>")
+    boxes = []
+    status = result["status"]
+    if status != "graded":
+        boxes.append(f"<p><b>{escape(STATUS_TEXT.get(status, status).capitalize())}:</b> "
+                     f"{escape(result.get('reason', ''))}. Every automatically graded test scores zero.</p>")
+    elif result.get("reason"):
+        boxes.append(f"<p><b>What happened:</b> {escape(result['reason'])}.</p>")
+    for note in result.get("notes", []):
+        boxes.append(f"<p>Note: {escape(note)}.</p>")
+    box = f'<div class="box">{"".join(boxes)}</div>' if boxes else ""
+    title = f"{escape(result['assignment'])} — feedback for {escape(result['student'])}"
+    return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title><style>{CSS}</style>"
+            f"</head><body><h1>{title}</h1><p>Score: <b>{fmt_points(got)} / {fmt_points(top)}</b></p>{box}"
+            f"<table><tr><th>test</th><th>result</th><th>message</th><th>points</th></tr>{''.join(rows)}"
+            f"</table><p><small>Tests marked hidden are run by the grader but their code is not shown."
+            f"</small></p></body></html>\n")

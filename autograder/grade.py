@@ -1,0 +1,149 @@
+"""``python -m autograder grade SUBMISSIONS``: grade a class with nbgrader, in parallel, resumably.
+
+Steps: find the submissions (nbgrader layout or a flat LMS export) -> prepare each assignment
+(instructor source -> nbgrader ``generate_assignment`` -> gradebook) -> preflight (reference answers
+full marks, blank notebook zero, in this environment) -> grade what is new or changed on N long-lived
+workers (nbgrader's ``Autograde`` in a scratch copy, limited kernel) -> gradebook, feedback, CSV,
+summary, histograms. Re-running grades only what is missing or changed; ``--force`` regrades all.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+from .coursedir import (DEFAULT_COURSE_DIR, DEFAULT_SOURCE_DIR, GradingError, check_private,
+                        list_assignments, prepare_assignment, sqlite_url)
+from .intake import discover
+from .pool import Progress, WorkerPool
+from .report import open_gradebook, write_gradebook, write_reports, write_student_files
+from .sandbox import Limits
+from .state import State
+from . import preflight as preflight_mod
+
+
+def add_common_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--course-dir", default=DEFAULT_COURSE_DIR,
+                        help="where the gradebook, feedback and reports go (default: class/ at the repository "
+                             "root, git-ignored)")
+    parser.add_argument("--source-dir", default=DEFAULT_SOURCE_DIR,
+                        help="instructor assignment sources (default: autograder/source)")
+    parser.add_argument("--db-url", default=None, help="gradebook database URL (default: sqlite in the course dir)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="parallel grading workers (default: the number of cores)")
+    parser.add_argument("--timeout", type=float, default=30.0, help="seconds per cell before it is interrupted")
+    parser.add_argument("--memory-mb", type=int, default=Limits.memory_mb,
+                        help="address-space limit of each grading kernel in MB (0: none)")
+    parser.add_argument("--cpu-seconds", type=int, default=Limits.cpu_seconds,
+                        help="CPU-time limit of each grading kernel (0: none)")
+    parser.add_argument("--notebook-budget", type=float, default=None,
+                        help="wall-clock seconds for a whole notebook (default: 30 x the cell timeout)")
+
+
+def limits_from(args) -> Limits:
+    budget = args.notebook_budget if args.notebook_budget else 30 * args.timeout
+    return Limits(cell_timeout=args.timeout, memory_mb=args.memory_mb, cpu_seconds=args.cpu_seconds,
+                  notebook_budget=budget)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m autograder grade", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("submissions", help="folder of submissions: submitted/<student>/<assignment>/"
+                                            "<assignment>.ipynb, or flat <student>_<assignment>.ipynb files")
+    parser.add_argument("--assignment", default=None, help="grade only this assignment")
+    parser.add_argument("--force", action="store_true", help="regrade everything, even unchanged submissions")
+    parser.add_argument("--skip-preflight", action="store_true", help="do not check reference/blank first")
+    add_common_options(parser)
+    return parser
+
+
+def make_task(sub, prepared, key: str) -> dict:
+    return {"student": sub.student, "assignment": sub.assignment, "key": key, "notebook": sub.notebook,
+            "extra_files": dict(sub.extra_files), "notes": list(sub.notes), "problem": sub.problem,
+            "source_dir": prepared.source_dir, "template_db": prepared.template_db,
+            "release_path": prepared.release_path, "spec": prepared.spec.to_json()}
+
+
+def run(args, out=sys.stdout, err=sys.stderr) -> int:
+    course = os.path.abspath(args.course_dir)
+    submissions = os.path.abspath(args.submissions)
+    known = list_assignments(args.source_dir)
+    if not known:
+        raise GradingError(f"no assignment sources found in {args.source_dir}")
+    intake = discover(submissions, known, args.assignment)  # clear errors: missing folder, unknown, empty
+    check_private(course)
+    os.makedirs(course, exist_ok=True)
+    db_url = args.db_url or sqlite_url(os.path.join(course, "gradebook.db"))
+    for w in intake.warnings:
+        err.write(f"warning: {w}\n")
+
+    names = sorted({s.assignment for s in intake.submissions})
+    prepared = {n: prepare_assignment(course, n, db_url, args.source_dir) for n in names}
+    specs = {n: p.spec for n, p in prepared.items()}
+    limits = limits_from(args)
+    state = State(course)
+    try:
+        stored = state.keys()
+        todo = []
+        for sub in intake.submissions:
+            key = sub.content_hash(prepared[sub.assignment].source_hash)
+            if args.force or stored.get((sub.student, sub.assignment)) != key:
+                todo.append(make_task(sub, prepared[sub.assignment], key))
+        pre_key = {n: preflight_mod.preflight_key(p, limits) for n, p in prepared.items()}
+        pre_needed = [] if args.skip_preflight else [
+            prepared[n] for n in names if args.force or not state.preflight_ok(n, pre_key[n])]
+        out.write(f"{len(intake.submissions)} submissions ({intake.layout} layout) for {', '.join(names)}; "
+                  f"{len(todo)} to grade, {len(intake.submissions) - len(todo)} unchanged since the last run\n")
+        t0 = time.monotonic()
+        graded = 0
+        if todo or pre_needed:
+            with WorkerPool(min(args.workers, max(1, len(todo) + 2 * len(pre_needed))), limits) as pool:
+                if pre_needed:
+                    problems = preflight_mod.run_on_pool(pool, pre_needed)
+                    if problems:
+                        err.write(preflight_mod.failure_message(problems))
+                        return 3
+                    for p in pre_needed:
+                        state.put_preflight(p.name, pre_key[p.name], "ok")
+                    out.write(f"preflight ok: reference answers score full marks and blank notebooks zero "
+                              f"({', '.join(p.name for p in pre_needed)})\n")
+                progress = Progress(len(todo), stream=err)
+                tasks = list(enumerate(todo))
+                with open_gradebook(db_url) as gb:
+                    for _, result in pool.run(tasks, progress):
+                        write_gradebook(gb, result)          # 1. gradebook (committed)
+                        write_student_files(course, result)  # 2. feedback + autograded notebook
+                        state.put(result)                    # 3. only now: "done" (resumable)
+                        graded += 1
+                progress.close()
+        seconds = time.monotonic() - t0
+        results = state.results(set(names))
+        current = {(s.student, s.assignment) for s in intake.submissions}
+        results = [r for r in results if (r["student"], r["assignment"]) in current]
+        info = (f"{len(results)} submissions; graded {graded} in this run "
+                f"({seconds:.1f} s, {args.workers} workers, cell timeout {args.timeout:g} s)")
+        paths = write_reports(course, results, specs)
+        problems = sum(1 for r in results if r["status"] != "graded" or r.get("reason"))
+        out.write(f"{info}\n")
+        out.write(f"{problems} submissions with problems (see the summary)\n" if problems else "")
+        out.write(f"CSV:      {paths['csv']}\nsummary:  {paths['summary']}\n"
+                  f"feedback: {os.path.join(course, 'feedback')}/<student>/<assignment>/<assignment>.html\n"
+                  f"gradebook: {db_url}\n")
+        return 0
+    finally:
+        state.close()
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return run(args)
+    except GradingError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("\ninterrupted: every finished student is saved; run the same command again to "
+                         "grade the rest\n")
+        return 130

@@ -1,0 +1,187 @@
+"""N long-lived grading workers, a watchdog, and a progress line (students done, rate, ETA).
+
+Each worker (see :mod:`autograder.worker`) is a spawned process that imports nbgrader once and keeps a
+kernel booted ahead of need. The parent hands out one task at a time, so a slow submission never holds
+up a queue behind it. A worker that dies, or a submission that overruns its wall-clock budget, is
+reported for that student only; the worker is replaced and the batch goes on.
+"""
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from collections import deque
+from dataclasses import asdict
+from multiprocessing.connection import wait
+
+from .sandbox import Limits
+from .worker import blank_result, finish, worker_main
+
+
+class Progress:
+    """``grading 12/40 students | 1.9 students/s | ETA 0:15`` on stderr (redrawn in place on a terminal)."""
+
+    def __init__(self, total: int, label: str = "grading", stream=None):
+        self.total, self.label, self.done = total, label, 0
+        self.stream = stream or sys.stderr
+        self.t0 = time.monotonic()
+        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.last_line = -1
+
+    def line(self) -> str:
+        elapsed = time.monotonic() - self.t0
+        rate = self.done / elapsed if elapsed > 0 and self.done else 0.0
+        eta = (self.total - self.done) / rate if rate > 0 else float("nan")
+        eta_s = "--:--" if eta != eta else f"{int(eta // 60)}:{int(eta % 60):02d}"
+        width = 24
+        filled = int(width * self.done / self.total) if self.total else width
+        bar = "#" * filled + "." * (width - filled)
+        return (f"{self.label} [{bar}] {self.done}/{self.total} students | {rate:.2f} students/s | "
+                f"ETA {eta_s} | {elapsed:.0f} s")
+
+    def update(self, done: int | None = None, force: bool = False) -> None:
+        if done is not None:
+            self.done = done
+        if self.tty:
+            self.stream.write("\r" + self.line())
+            self.stream.flush()
+        else:
+            step = max(1, self.total // 10)
+            if force or (self.done != self.last_line and (self.done % step == 0 or self.done == self.total)):
+                self.last_line = self.done
+                self.stream.write(self.line() + "\n")
+                self.stream.flush()
+
+    def close(self) -> None:
+        if self.tty:
+            self.stream.write("\r" + self.line() + "\n")
+            self.stream.flush()
+
+
+class _Worker:
+    def __init__(self, ctx, slot: int, base: str, limits: Limits):
+        self.slot = slot
+        self.base = os.path.join(base, f"w{slot}-{time.monotonic_ns()}")
+        self.conn, child = ctx.Pipe()
+        self.process = ctx.Process(target=worker_main, args=(child, slot, self.base, asdict(limits)),
+                                   name=f"grader-{slot}", daemon=True)
+        self.process.start()
+        child.close()
+        self.kernel_pids = deque(maxlen=4)
+        self.ready = False
+        self.task = None  # (task_id, task, deadline)
+
+    def kill(self) -> None:
+        for pid in list(self.kernel_pids):
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError, OSError):
+                pass
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(5)
+        self.conn.close()
+        shutil.rmtree(self.base, ignore_errors=True)
+
+    def stop(self) -> None:
+        try:
+            self.conn.send(None)
+        except (BrokenPipeError, OSError):
+            pass
+        self.process.join(10)
+        if self.process.is_alive():
+            self.kill()
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+class WorkerPool:
+    """Run grading tasks on ``n`` workers; ``run`` yields results as they finish (any order)."""
+
+    def __init__(self, n: int, limits: Limits, task_timeout: float | None = None):
+        self.n = max(1, int(n))
+        self.limits = limits
+        self.task_timeout = task_timeout or (limits.notebook_budget + 120.0)
+        self.ctx = mp.get_context("spawn")
+        self.base = tempfile.mkdtemp(prefix="autograder-")
+        os.chmod(self.base, 0o711)
+        self.workers = [_Worker(self.ctx, k, self.base, limits) for k in range(self.n)]
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close(kill=exc[0] is not None)
+
+    def close(self, kill: bool = False) -> None:
+        for w in self.workers:
+            w.kill() if kill else w.stop()
+        shutil.rmtree(self.base, ignore_errors=True)
+
+    def _replace(self, w: _Worker) -> None:
+        w.kill()
+        self.workers[self.workers.index(w)] = _Worker(self.ctx, w.slot, self.base, self.limits)
+
+    def run(self, tasks, progress: Progress | None = None):
+        """Grade ``tasks`` (list of (task_id, task dict)); yield (task_id, result) as each one finishes."""
+        queue = deque(tasks)
+        done = 0
+        while queue or any(w.task for w in self.workers):
+            now = time.monotonic()
+            for w in self.workers:
+                if w.ready and w.task is None and queue:
+                    task_id, task = queue.popleft()
+                    w.task = (task_id, task, now + self.task_timeout)
+                    w.conn.send((task_id, task))
+            handles = {}
+            for w in self.workers:
+                handles[w.conn] = w
+                handles[w.process.sentinel] = w
+            for h in wait(list(handles), timeout=0.5):
+                w = handles[h]
+                if w not in self.workers:
+                    continue
+                if h is w.conn:
+                    try:
+                        kind, a, b = w.conn.recv()
+                    except (EOFError, OSError):
+                        kind = "dead"
+                    if kind == "ready":
+                        w.ready = True
+                    elif kind == "kernel":
+                        w.kernel_pids.append(b)
+                    elif kind == "done":
+                        w.task = None
+                        done += 1
+                        yield a, b
+                        if progress:
+                            progress.update(done)
+                        continue
+                    if kind != "dead":
+                        continue
+                if not w.process.is_alive() or h is not w.conn:
+                    failed = w.task
+                    self._replace(w)
+                    if failed:
+                        task_id, task, _ = failed
+                        done += 1
+                        yield task_id, finish(task, blank_result(
+                            task, "error", "the grading process crashed while grading this notebook"))
+                        if progress:
+                            progress.update(done)
+            now = time.monotonic()
+            for w in list(self.workers):
+                if w.task and now > w.task[2]:
+                    task_id, task, _ = w.task
+                    self._replace(w)
+                    done += 1
+                    yield task_id, finish(task, blank_result(
+                        task, "error", f"grading this notebook took longer than {self.task_timeout:g} s "
+                                       "and was stopped"))
+                    if progress:
+                        progress.update(done)
+            if progress:
+                progress.update()

@@ -1,0 +1,173 @@
+"""The instructor's outputs: gradebook rows, feedback files, the CSV, the summary and the histograms.
+
+Everything here runs in the parent process (the only writer of the gradebook and the course folder).
+The CSV is a pure function of the stored results, so re-grading the same submissions rewrites it
+byte for byte.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import statistics
+
+from .coursedir import COURSE_ID, AssignmentSpec
+from .feedback import fmt_points
+
+
+# --------------------------------------------------------------------------- gradebook
+def write_gradebook(gb, result: dict) -> None:
+    """Store one result in nbgrader's gradebook through its API (create or update, never duplicate).
+
+    ``gb`` is an open ``nbgrader.api.Gradebook``. Auto scores are set like nbgrader's
+    ``SaveAutoGrades`` does; manual scores a grader entered are never touched.
+    """
+    name, student = result["assignment"], result["student"]
+    gb.update_or_create_student(student)
+    gb.update_or_create_submission(name, student)
+    for cell in result["cells"]:
+        grade = gb.find_grade(cell["grade_id"], name, name, student)
+        if cell["auto"]:
+            grade.auto_score = cell["points"] if cell["points"] is not None else 0.0
+        elif result["status"] != "graded" or cell.get("no_response"):
+            grade.auto_score = 0.0  # nothing to read: nothing to grade by hand either
+        else:
+            grade.auto_score = None
+        grade.needs_manual_grade = grade.manual_score is not None or grade.auto_score is None
+    for comment_name, text in (result.get("comments") or {}).items():
+        try:
+            gb.find_comment(comment_name, name, name, student).auto_comment = text
+        except Exception:
+            pass
+    gb.db.commit()
+
+
+def open_gradebook(db_url: str):
+    from nbgrader.api import Gradebook
+    return Gradebook(db_url, COURSE_ID)
+
+
+# --------------------------------------------------------------------------- files per student
+def write_student_files(course_root: str, result: dict) -> str:
+    """Write feedback HTML (and the autograded notebook, for the instructor); return the feedback path."""
+    student, name = result["student"], result["assignment"]
+    fb_dir = os.path.join(course_root, "feedback", student, name)
+    os.makedirs(fb_dir, exist_ok=True)
+    path = os.path.join(fb_dir, f"{name}.html")
+    _write(path, result.get("feedback_html", ""))
+    if result.get("autograded"):
+        ag_dir = os.path.join(course_root, "autograded", student, name)
+        os.makedirs(ag_dir, exist_ok=True)
+        _write(os.path.join(ag_dir, f"{name}.ipynb"), result["autograded"])
+    return path
+
+
+def _write(path: str, text: str) -> None:
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)  # a crash never leaves half a file
+
+
+# --------------------------------------------------------------------------- CSV and summary
+def total_points(result: dict) -> float:
+    return sum(c["points"] or 0.0 for c in result["cells"])
+
+
+def question_points(result: dict, question: str):
+    cells = [c for c in result["cells"] if c["question"] == question]
+    if cells and all(c["points"] is None for c in cells):
+        return None
+    return sum(c["points"] or 0.0 for c in cells)
+
+
+def problems_text(result: dict) -> str:
+    parts = []
+    if result["status"] != "graded" or result.get("reason"):
+        parts.append(result.get("reason", ""))
+    parts += result.get("notes", [])
+    return "; ".join(p for p in parts if p)
+
+
+def csv_text(results: list[dict], specs: dict) -> str:
+    """One row per student and assignment: status, total, one column per question, problems."""
+    names = sorted({r["assignment"] for r in results})
+    columns = []
+    for name in names:
+        prefix = f"{name}/" if len(names) > 1 else ""
+        columns += [(name, q, prefix + q) for q in specs[name].questions]
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["student", "assignment", "status", "score", "max_score"] + [c[2] for c in columns] + ["problems"])
+    for r in sorted(results, key=lambda r: (r["assignment"], r["student"])):
+        spec = specs[r["assignment"]]
+        row = [r["student"], r["assignment"], r["status"], fmt_points(total_points(r)), fmt_points(spec.max_total)]
+        for name, q, _ in columns:
+            row.append(fmt_points(question_points(r, q)) if name == r["assignment"] else "")
+            if row[-1] == "–":
+                row[-1] = ""
+        row.append(problems_text(r))
+        w.writerow(row)
+    return buf.getvalue()
+
+
+def summary_text(results: list[dict], specs: dict, run_info: str = "") -> str:
+    """A plain-text (Markdown) summary: a score table per assignment and every student with a problem."""
+    lines = ["# Grading summary", ""]
+    if run_info:
+        lines += [run_info, ""]
+    for name in sorted({r["assignment"] for r in results}):
+        rs = [r for r in results if r["assignment"] == name]
+        spec: AssignmentSpec = specs[name]
+        totals = [total_points(r) for r in rs]
+        counts = {s: sum(r["status"] == s for r in rs) for s in ("graded", "missing", "invalid", "error")}
+        lines += [f"## {name}", "",
+                  f"{len(rs)} students: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n), "",
+                  "| question | max | mean | full marks |", "|---|---|---|---|"]
+        for q in spec.questions:
+            pts = [question_points(r, q) for r in rs]
+            auto = [p for p in pts if p is not None]
+            qmax = spec.question_max(q)
+            mean = f"{statistics.fmean(auto):.2f}" if auto else "manual"
+            full = f"{sum(p >= qmax for p in auto)}/{len(rs)}" if auto else "–"
+            lines.append(f"| {q} | {fmt_points(qmax)} | {mean} | {full} |")
+        lines += ["", f"Total (max {fmt_points(spec.max_total)}): mean {statistics.fmean(totals):.2f}, "
+                  f"median {statistics.median(totals):g}, min {min(totals):g}, max {max(totals):g}", ""]
+        trouble = [r for r in rs if problems_text(r)]
+        if trouble:
+            lines += ["Problems:", ""]
+            lines += [f"- {r['student']} ({r['status']}): {problems_text(r)}" for r in trouble]
+            lines.append("")
+    return "\n".join(lines)
+
+
+def histogram(results: list[dict], spec: AssignmentSpec, path: str) -> None:
+    """Histogram of total scores for one assignment, saved as PNG."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    totals = [total_points(r) for r in results]
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    top = spec.max_total or 1.0
+    ax.hist(totals, bins=min(20, max(5, int(top) + 1)), range=(0, top), color="#4477aa", edgecolor="white")
+    ax.set_xlabel(f"score (max {top:g})")
+    ax.set_ylabel("students")
+    ax.set_title(f"{spec.name}: {len(totals)} students")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100, metadata={"Software": None})
+    plt.close(fig)
+
+
+def write_reports(course_root: str, results: list[dict], specs: dict, run_info: str = "") -> dict:
+    """Write reports/grades.csv, reports/summary.md and reports/histogram_<assignment>.png."""
+    out = os.path.join(course_root, "reports")
+    os.makedirs(out, exist_ok=True)
+    paths = {"csv": os.path.join(out, "grades.csv"), "summary": os.path.join(out, "summary.md")}
+    _write(paths["csv"], csv_text(results, specs))
+    _write(paths["summary"], summary_text(results, specs, run_info))
+    for name in sorted({r["assignment"] for r in results}):
+        p = os.path.join(out, f"histogram_{name}.png")
+        histogram([r for r in results if r["assignment"] == name], specs[name], p)
+        paths[f"histogram_{name}"] = p
+    return paths

@@ -1,0 +1,265 @@
+"""The grading kernel's cage: limits, a clean environment, and an executor that survives hostile cells.
+
+Three pieces, all plugged into nbgrader's own ``Autograde`` converter through configuration:
+
+* :class:`Limits` and :class:`LimitedKernelManager` start the kernel through ``kernel_launcher.py``
+  (``resource.setrlimit`` on address space, CPU seconds, file size; an unprivileged uid when we run as
+  root), with ``PYTHONPATH`` stripped so ``solutions`` cannot be imported, in a scratch folder.
+* :class:`GuardedExecute` is nbgrader's ``Execute`` preprocessor plus what nbgrader lacks: when the
+  kernel dies (``os._exit``, segfault, ``SIGKILL``, ``SIGXCPU``) or stops answering after a timeout,
+  every cell that did not run gets an error output, so its test scores **zero** (nbgrader gives an
+  unexecuted test cell full marks), and a plain-language reason is recorded in the notebook metadata.
+* :func:`kernel_env` builds the kernel's environment.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass
+
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbformat.notebooknode import NotebookNode
+from nbgrader.preprocessors import Execute
+from traitlets import Dict as TDict, Float, Integer
+
+KERNEL_LAUNCHER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kernel_launcher.py")
+#: environment variables never passed to a grading kernel
+STRIPPED_ENV = ("PYTHONPATH", "PYTHONSTARTUP", "PYTHONHOME", "PYTHONUSERBASE", "JPY_PARENT_PID",
+                "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR",
+                "MPLCONFIGDIR", "COVERAGE_PROCESS_START", "VIRTUAL_ENV_PROMPT", "OLDPWD", "PWD")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one grading kernel (0 = unlimited).
+
+    Attributes
+    ----------
+    cell_timeout : float
+        Seconds one cell may run before it is interrupted (nbgrader's ``Execute.timeout``).
+    memory_mb : int
+        Address-space limit (``RLIMIT_AS``): an allocation beyond it raises ``MemoryError``.
+    cpu_seconds : int
+        CPU-time limit of the kernel process (``RLIMIT_CPU``): beyond it the kernel is killed.
+    file_mb : int
+        Largest file the kernel may write (``RLIMIT_FSIZE``).
+    nproc : int
+        Processes the sandbox user may own (``RLIMIT_NPROC``; only with a dropped uid).
+    notebook_budget : float
+        Seconds of wall time for the whole notebook; cells after it are not run (score zero).
+    drop_uid : bool
+        When running as root, run each kernel as an unprivileged uid of its own.
+    """
+
+    cell_timeout: float = 30.0
+    memory_mb: int = 4096
+    cpu_seconds: int = 600
+    file_mb: int = 512
+    nproc: int = 256
+    notebook_budget: float = 900.0
+    drop_uid: bool = False
+
+    def launcher_args(self, uid: int = -1) -> list[str]:
+        args = ["--memory-mb", str(int(self.memory_mb)), "--cpu-seconds", str(int(self.cpu_seconds)),
+                "--file-mb", str(int(self.file_mb)), "--nproc", str(int(self.nproc))]
+        if uid >= 0:
+            args += ["--uid", str(uid), "--gid", str(uid)]
+        return args
+
+
+SANDBOX_UID_BASE = 61000  # worker slot k runs its kernels as uid 61000 + k (no passwd entry needed)
+
+
+def sandbox_uid(limits: Limits, slot: int) -> int:
+    """The uid kernels of worker ``slot`` run as, or -1 to keep ours (not root, or disabled)."""
+    if limits.drop_uid and hasattr(os, "geteuid") and os.geteuid() == 0:
+        return SANDBOX_UID_BASE + slot
+    return -1
+
+
+def kernel_env(home: str, base: dict | None = None) -> dict:
+    """The grading kernel's environment: ours minus ``PYTHONPATH`` & co., single-threaded BLAS,
+    ``HOME``/IPython/matplotlib state inside the scratch folder ``home``."""
+    env = {k: v for k, v in (os.environ if base is None else base).items() if k not in STRIPPED_ENV}
+    env.update({
+        "HOME": home, "IPYTHONDIR": os.path.join(home, ".ipython"),
+        "MPLCONFIGDIR": os.path.join(home, ".matplotlib"), "MPLBACKEND": "Agg",
+        "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1", "PYTHONDONTWRITEBYTECODE": "1",
+    })
+    return env
+
+
+class LimitedKernelManager(AsyncKernelManager):
+    """An ``AsyncKernelManager`` whose kernel command goes through ``kernel_launcher.py``."""
+
+    launcher_args = TDict({}, help="unused; see limit_args").tag(config=False)
+
+    def __init__(self, *args, limit_args: list[str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.limit_args = list(limit_args or [])
+
+    def format_kernel_cmd(self, extra_arguments=None):
+        cmd = super().format_kernel_cmd(extra_arguments)
+        return [sys.executable, KERNEL_LAUNCHER, *self.limit_args, "--", *cmd]
+
+    @property
+    def kernel_pid(self) -> int | None:
+        process = getattr(getattr(self, "provisioner", None), "process", None)
+        return getattr(process, "pid", None)
+
+    def exit_description(self) -> str:
+        """``"killed by signal SIGSEGV"``, ``"exit code 1"`` or ``""`` for the dead kernel process."""
+        process = getattr(getattr(self, "provisioner", None), "process", None)
+        code = process.poll() if process is not None else None
+        if code is None:
+            return ""
+        if code < 0:
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = str(-code)
+            hint = {"SIGXCPU": " (CPU-time limit reached)", "SIGKILL": "", "SIGSEGV": " (segmentation fault)"}
+            return f"killed by signal {name}{hint.get(name, '')}"
+        return f"exit code {code}"
+
+
+def cell_label(cell: NotebookNode, index: int) -> str:
+    """How a cell is named in reasons: its nbgrader id, else its position."""
+    grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+    return f"`{grade_id}`" if grade_id else f"number {index + 1}"
+
+
+def _error_output(ename: str, evalue: str) -> NotebookNode:
+    return NotebookNode(output_type="error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
+
+
+class GuardedExecute(Execute):
+    """nbgrader's ``Execute`` with a pre-started kernel, kernel-death handling and a notebook budget.
+
+    Events (timeouts, kernel death, cells not run) are left in ``GuardedExecute.last_events`` as
+    ``{"cell": label, "kind": ..., "message": ...}`` (nbgrader clears the notebook metadata).
+    """
+
+    notebook_budget = Float(900.0, help="wall-clock seconds for the whole notebook").tag(config=True)
+    unresponsive_grace = Float(5.0, help="seconds an interrupted kernel has to answer").tag(config=True)
+    slot = Integer(0).tag(config=True)
+
+    #: set by the worker before each notebook: a started LimitedKernelManager to use (then shut down)
+    prestarted_km = None
+    #: the events of the last notebook run (nbgrader clears notebook metadata after execution)
+    last_events: list = []
+
+    def preprocess(self, nb, resources=None, km=None):
+        self._stop_reason = None
+        self._timed_out = False
+        self._events = []
+        self._t0 = time.monotonic()
+        km = km or GuardedExecute.prestarted_km
+        GuardedExecute.prestarted_km = None
+        try:
+            nb, resources = super().preprocess(nb, resources, km=km)
+        except DeadKernelError as exc:  # died before or between cells (e.g. while starting)
+            self._record(None, "kernel_died", f"the kernel died before the notebook ran ({exc})")
+        finally:
+            GuardedExecute.last_events = self._events
+            if getattr(self, "kc", None) is not None and km is not None:
+                try:
+                    self.kc.stop_channels()
+                except Exception:
+                    pass
+            if km is not None:
+                _shutdown(km)
+        return nb, resources
+
+    def _record(self, label, kind, message):
+        self._events.append({"cell": label, "kind": kind, "message": message})
+
+    async def _async_handle_timeout(self, timeout, cell=None):
+        self._timed_out = True
+        reply = await super()._async_handle_timeout(timeout, cell)
+        if reply is not None:
+            reply["content"]["ename"] = "CellTimeoutError"
+            reply["content"]["evalue"] = f"the cell did not finish within {timeout:g} s and was interrupted"
+            reply["content"]["traceback"] = [f"CellTimeoutError: {reply['content']['evalue']}"]
+        return reply
+
+    async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+        if cell.cell_type != "code" or not cell.source.strip():
+            return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+        label = cell_label(cell, cell_index)
+        if self._stop_reason is None and time.monotonic() - self._t0 > self.notebook_budget:
+            self._stop_reason = f"the notebook exceeded its time budget of {self.notebook_budget:g} s"
+            self._record(label, "budget", f"{self._stop_reason}; cell {label} and later cells did not run")
+        if self._stop_reason is not None:
+            cell.outputs = [_error_output("NotRun", f"not run: {self._stop_reason}")]
+            return cell
+        self._timed_out = False
+        try:
+            cell = await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+        except DeadKernelError:
+            how = self.km.exit_description() if hasattr(self.km, "exit_description") else ""
+            self._stop_reason = f"the kernel died in cell {label}" + (f" ({how})" if how else "")
+            self._record(label, "kernel_died", self._stop_reason)
+            cell.outputs = list(cell.get("outputs", [])) + [_error_output("KernelDied", self._stop_reason)]
+            return cell
+        except CellTimeoutError:  # interrupted but never went idle: the kernel is stuck
+            self._stop_reason = (f"the kernel stopped responding after cell {label} timed out "
+                                 f"({self.timeout:g} s)")
+            self._record(label, "unresponsive", self._stop_reason)
+            cell.outputs = list(cell.get("outputs", [])) + [_error_output("CellTimeoutError", self._stop_reason)]
+            _kill(self.km)
+            return cell
+        if self._timed_out:
+            self._record(label, "timeout", f"timed out in cell {label} after {self.timeout:g} s")
+            if not await self._responds():
+                self._stop_reason = (f"the kernel stopped responding after cell {label} timed out "
+                                     f"({self.timeout:g} s)")
+                self._record(label, "unresponsive", self._stop_reason)
+                _kill(self.km)
+        return cell
+
+    # nbclient binds ``execute_cell = run_sync(NotebookClient.async_execute_cell)`` at class level:
+    # rebind it so the synchronous ExecutePreprocessor path goes through the guard above.
+    execute_cell = run_sync(async_execute_cell)
+
+    async def _responds(self) -> bool:
+        """After an interrupt: does the kernel answer a ``kernel_info`` request within the grace period?"""
+        try:
+            msg_id = self.kc.kernel_info()
+            deadline = time.monotonic() + self.unresponsive_grace
+            while time.monotonic() < deadline:
+                try:
+                    msg = await asyncio.wait_for(self.kc.shell_channel.get_msg(timeout=None),
+                                                 timeout=max(0.05, deadline - time.monotonic()))
+                except (asyncio.TimeoutError, Exception):
+                    return False
+                if msg["parent_header"].get("msg_id") == msg_id:
+                    return True
+            return False
+        except Exception:
+            return False
+
+
+def _kill(km) -> None:
+    """SIGKILL a kernel's whole process group (jupyter_client starts kernels in their own session)."""
+    pid = getattr(km, "kernel_pid", None)
+    if pid:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError, OSError):
+            pass
+
+
+def _shutdown(km) -> None:
+    """Kill a kernel now and release its ports (call outside an event loop); never raises."""
+    _kill(km)
+    try:
+        run_sync(km.shutdown_kernel)(now=True)
+    except Exception:
+        pass
