@@ -30,8 +30,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle
 
-__all__ = ["POSITIVE", "NEGATIVE", "FLAG", "new_figure", "set_dynamic", "invalidate", "render_rgb", "render_png", "NetworkDiagram", "ActivationPlot",
-           "GradientNormBars", "PerceptronPlot", "unit_names"]
+__all__ = ["POSITIVE", "NEGATIVE", "FLAG", "new_figure", "set_dynamic", "invalidate", "render_rgb", "render_png",
+           "NetworkDiagram", "ActivationPlot", "GradientNormBars", "PerceptronPlot", "unit_names"]
 
 POSITIVE = "#1f77b4"   # blue
 NEGATIVE = "#e66100"   # orange (a colour-blind-safe pair with blue)
@@ -46,7 +46,7 @@ def new_figure(width: float = 7.5, height: float = 4.2, dpi: float = 80) -> Figu
     return fig
 
 
-def set_dynamic(fig, artists) -> None:
+def set_dynamic(fig, artists, replace: bool = False) -> None:
     """Declare the artists that change between redraws; the rest of ``fig`` is rendered once and cached.
 
     The dynamic artists are marked *animated* (matplotlib leaves them out of a normal draw), so a
@@ -55,7 +55,7 @@ def set_dynamic(fig, artists) -> None:
     artists = list(artists)
     for a in artists:
         a.set_animated(True)
-    fig._course_dynamic = getattr(fig, "_course_dynamic", []) + artists
+    fig._course_dynamic = ([] if replace else getattr(fig, "_course_dynamic", [])) + artists
     fig._course_background = None
 
 
@@ -316,7 +316,7 @@ class GradientNormBars:
         ax.set_yscale("log")
         ax.set_xticks(x)
         ax.set_xlabel("layer l (1 = next to the input)")
-        ax.set_ylabel("‖∂E/∂Wˡ‖ (Frobenius)")
+        ax.set_ylabel("‖∂E/∂W‖ of layer l")
         ax.legend(loc="upper left", fontsize=8)
         ax.grid(alpha=0.3, axis="y")
         self.title = ax.set_title("")
@@ -356,14 +356,22 @@ class PerceptronPlot:
         (self.wrong,) = ax.plot([], [], "o", ms=22, mfc="none", mec=FLAG, mew=2.5, label="misclassified", zorder=4)
         (self.boundary,) = ax.plot([], [], color="black", lw=2, label="boundary")
         (self.current,) = ax.plot([], [], "*", ms=16, color="gold", mec="black", zorder=5, label="just updated on")
-        self.region = None
+        g = np.linspace(-0.5, 1.5, 81)
+        self._gx, self._gy = np.meshgrid(g, g)
+        from matplotlib.colors import ListedColormap
+
+        self.region = ax.imshow(np.zeros_like(self._gx), origin="lower", extent=(-0.5, 1.5, -0.5, 1.5),
+                                cmap=ListedColormap([NEGATIVE, POSITIVE]), vmin=0, vmax=1, alpha=0.12,
+                                interpolation="nearest", zorder=0, aspect="auto")
         ax.set_xlim(-0.5, 1.5)
         ax.set_ylim(-0.5, 1.5)
         ax.set_aspect("equal")
         ax.set_xlabel("x₁")
         ax.set_ylabel("x₂")
-        ax.legend(loc="upper left", fontsize=7, bbox_to_anchor=(1.02, 1.0), borderaxespad=0)
+        ax.legend(loc="upper left", fontsize=7, bbox_to_anchor=(1.03, 1.0), borderaxespad=0, markerscale=0.6,
+                  labelspacing=1.2)
         self.title = ax.set_title("", fontsize=10)
+        set_dynamic(ax.figure, [self.region, self.wrong, self.boundary, self.current, self.title], replace=True)
 
     def update(self, w, predictions, current=None, title: str = "") -> None:
         w = np.asarray(w, float)
@@ -376,13 +384,8 @@ class PerceptronPlot:
             self.boundary.set_data([-w[0] / w[1]] * 2, [-0.5, 1.5])
         else:
             self.boundary.set_data([], [])
-        if self.region is not None:
-            self.region.remove()
-        g = np.linspace(-0.5, 1.5, 81)
-        gx, gy = np.meshgrid(g, g)
-        side = (w[0] + w[1] * gx + w[2] * gy) >= 0
-        self.region = self.ax.contourf(gx, gy, side.astype(float), levels=[-0.5, 0.5, 1.5],
-                                       colors=[NEGATIVE, POSITIVE], alpha=0.12, zorder=0)
+        side = (w[0] + w[1] * self._gx + w[2] * self._gy) >= 0
+        self.region.set_data(side.astype(float))
         if current is None:
             self.current.set_data([], [])
         else:

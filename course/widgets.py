@@ -267,11 +267,17 @@ class GradientFlowExplorer(_ImageWidgetMixin):
 
     def _draw(self, view=None, nodes=None, edges=None, emphasis=()):
         view = view or self.view
+        error = view == "forward+error"  # the forward view with the error E written at the output
+        view = "forward" if error else view
         d = self.diagram
         values = self.params if view == "forward" else self.grads
         flags = self._flags() if view == "backward" else {}
         d.set_edges(values, shown=edges, flags=flags, names=self.edge_names)
-        d.set_nodes(self._node_texts(view, nodes), highlight=emphasis)
+        texts = self._node_texts(view, nodes)
+        if error:
+            for j in range(self.sizes[-1]):
+                texts[self.L, j] += f"\nE={plots._fmt(self.loss)}"
+        d.set_nodes(texts, highlight=emphasis)
         self.headline = self._headline(view)
 
     def _headline(self, view=None) -> str:
@@ -399,7 +405,7 @@ class GradientFlowExplorer(_ImageWidgetMixin):
                     yield ("forward", set(nodes), set(edges), {(l, j)},
                            f"Forward pass: {names[l, j]} sums its weighted inputs, z = {plots._fmt(z)}, "
                            f"and applies {act}: a = {plots._fmt(a)}.", 0)
-            yield ("forward", set(nodes), set(edges), {(L, j) for j in range(sizes[-1])},
+            yield ("forward+error", set(nodes), set(edges), {(L, j) for j in range(sizes[-1])},
                    f"Error of this output: E = {self.loss:.6g}.", 0)
         if "backward" in phases:
             nodes, edges = {(0, i) for i in range(sizes[0])}, set()
@@ -523,8 +529,8 @@ class VanishingGradients(_ImageWidgetMixin):
         self.depth, self.width, self.activation = int(depth), int(width), activation
         self.output_activation, self.gain, self.lr, self.seed = output_activation, float(gain), float(lr), seed
         self.figure = plots.new_figure(*figsize, dpi=dpi)
-        ax1 = self.figure.add_axes([0.08, 0.16, 0.5, 0.72])
-        ax2 = self.figure.add_axes([0.68, 0.16, 0.3, 0.72])
+        ax1 = self.figure.add_axes([0.09, 0.15, 0.5, 0.74])
+        ax2 = self.figure.add_axes([0.71, 0.15, 0.27, 0.74])
         self.bars = plots.GradientNormBars(ax1, ax2, self.depth + 1)
         self._init_image()
         self._build_controls()
@@ -588,8 +594,8 @@ class VanishingGradients(_ImageWidgetMixin):
     def _draw(self):
         ratio = self.norms[0] / self.norms[-1] if self.norms[-1] > 0 else float("inf")
         self.bars.update(self.init_norms, self.norms, self.losses,
-                         title=f"{self.activation}, {self.depth} hidden layers, gain {self.gain:g}, step "
-                               f"{self.step_count}: ‖∂E/∂W¹‖ / ‖∂E/∂Wᴸ‖ = {ratio:.2g}")
+                         title=f"{self.activation} · {self.depth} hidden layers · gain {self.gain:g} · "
+                               f"step {self.step_count} · first/last = {ratio:.2g}")
 
     def _build_controls(self):
         import ipywidgets as w
@@ -682,7 +688,7 @@ class ActivationExplorer(_ImageWidgetMixin):
     def _draw(self):
         f, df = self.values()
         p = f" ({self.param[0]} = {self.param[1]:g})" if self.param else ""
-        self.plot.update(f, df, self.threshold, title=f"{self.name}{p}")
+        self.plot.update(f, df, self.threshold, title=f"{self.name}{p}; shaded: |f'(z)| < {self.threshold:g}")
 
     def set(self, name=None, param=None, threshold=None):
         """Choose the activation, its parameter value, and/or the threshold; redraws once."""
@@ -757,15 +763,16 @@ class ActivationExplorer(_ImageWidgetMixin):
 class PerceptronStepper(_ImageWidgetMixin):
     r"""One click, one Rosenblatt update (yours) on a two-input Boolean function; boundary and mistakes redrawn.
 
-    Convention: the weights are ``w = [w0, w1, w2]`` with the bias weight ``w0`` on a constant input
-    :math:`x_0 = 1`; inputs reach your functions augmented, ``x = [1, x1, x2]``.
+    Convention (the lectures' and the reference's): the weights are ``w = [w0, w1, w2]`` with the bias
+    weight ``w0`` on a constant input :math:`x_0 = 1`; your functions receive the *raw* inputs.
 
     Parameters
     ----------
     update : callable
-        ``update(w, x, t, lr) -> new w`` for one sample ``x`` (shape ``(3,)``) with target ``t`` in {0, 1}.
+        ``update(w, x, t, lr) -> new w`` for one input ``x`` of shape ``(2,)`` with target ``t`` in {0, 1}
+        (e.g. your ``rosenblatt_update``).
     predict : callable
-        ``predict(w, X) -> (n,)`` outputs in {0, 1} for augmented inputs ``X`` of shape ``(n, 3)``.
+        ``predict(w, X) -> (n,)`` outputs in {0, 1} for inputs ``X`` of shape ``(n, 2)``.
     function : str
         ``"and"``, ``"or"``, ``"xor"`` (any name of :func:`course.data.truth_table`).
     w0 : array-like
@@ -777,7 +784,7 @@ class PerceptronStepper(_ImageWidgetMixin):
     """
 
     def __init__(self, update, predict, function="and", w0=(0.0, 0.0, 0.0), lr=1.0,
-                 functions=("and", "or", "xor"), figsize=(6.0, 3.8), dpi=80):
+                 functions=("and", "or", "xor"), figsize=(6.4, 3.8), dpi=80):
         if not callable(update) or not callable(predict):
             raise TypeError("pass update(w, x, t, lr) -> w and predict(w, X) -> outputs in {0, 1}")
         self.update_rule, self.predict_rule = update, predict
@@ -785,7 +792,7 @@ class PerceptronStepper(_ImageWidgetMixin):
         if self._w0.shape != (3,):
             raise ValueError(f"w0 must have shape (3,) = [w0 (bias), w1, w2], got {self._w0.shape}")
         self.figure = plots.new_figure(*figsize, dpi=dpi)
-        self._ax = self.figure.add_axes([0.1, 0.13, 0.56, 0.77])
+        self._ax = self.figure.add_axes([0.09, 0.12, 0.6, 0.74])
         self._init_image()
         self._build_controls()
         self.set_function(function)
@@ -796,7 +803,6 @@ class PerceptronStepper(_ImageWidgetMixin):
 
         X, y = truth_table(name)
         self.function, self.X, self.y = name, X, y
-        self.Xa = np.c_[np.ones(len(X)), X]
         self._ax.clear()
         self.plot = plots.PerceptronPlot(self._ax, X, y)
         self.reset()
@@ -808,7 +814,7 @@ class PerceptronStepper(_ImageWidgetMixin):
         self.redraw()
 
     def predictions(self) -> np.ndarray:
-        out = np.asarray(self.predict_rule(self.w, self.Xa), dtype=np.float64).reshape(-1)
+        out = np.asarray(self.predict_rule(self.w.copy(), self.X.copy()), dtype=np.float64).reshape(-1)
         if out.shape != self.y.shape:
             raise ValueError(f"predict must return {self.y.shape[0]} outputs, got shape {out.shape}")
         return out
@@ -835,7 +841,7 @@ class PerceptronStepper(_ImageWidgetMixin):
                  "cycling: a weight vector repeats" if self.cycling() else f"{n_wrong} misclassified")
         w = ", ".join(f"{v:g}" for v in self.w)
         self.plot.update(self.w, pred, current=self.last,
-                         title=f"{self.function.upper()}: update {self.updates}, w = [{w}] -- {state}")
+                         title=f"{self.function.upper()}, update {self.updates}: w = [{w}]\n{state}")
 
     def _build_controls(self):
         import ipywidgets as w
@@ -887,7 +893,7 @@ class PerceptronStepper(_ImageWidgetMixin):
             return
         order = [(self.position + k) % len(self.y) for k in range(len(self.y))]
         i = next(k for k in order if wrong[k])
-        self.w = np.asarray(self.update_rule(self.w.copy(), self.Xa[i], self.y[i], self.lr), dtype=np.float64)
+        self.w = np.asarray(self.update_rule(self.w.copy(), self.X[i].copy(), self.y[i], self.lr), dtype=np.float64)
         if self.w.shape != (3,):
             raise ValueError(f"update must return weights of shape (3,), got {self.w.shape}")
         self.updates, self.position, self.last = self.updates + 1, (i + 1) % len(self.y), i

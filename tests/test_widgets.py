@@ -1,0 +1,337 @@
+"""The course widgets, driven programmatically: change a control, check the state and what is drawn.
+
+The reference (``solutions``) is passed in exactly as the book passes it; a few "student"
+implementations written here play the role of a student's notebook, one of them with bugs that
+the finite-difference check must flag on exactly the right weights.
+"""
+import numpy as np
+import pytest
+
+pytest.importorskip("ipywidgets")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from course import plots, protocol  # noqa: E402
+from course.widgets import (ActivationExplorer, GradientFlowExplorer, PerceptronStepper,  # noqa: E402
+                            VanishingGradients)
+from solutions import activations as A  # noqa: E402
+from solutions import gradcheck, mlp, perceptron, worked_examples  # noqa: E402
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture(scope="module")
+def explorer():
+    return GradientFlowExplorer(mlp.forward, mlp.backward, A.ACTIVATIONS,
+                                edge_names=worked_examples.LECTURE_221_LAYOUT)
+
+
+def _edge(ex, key, idx):
+    return next(e for e in ex.diagram.edge_data() if e["key"] == key and e["index"] == tuple(idx))
+
+
+# --------------------------------------------------------------------------- worked example
+def test_default_network_is_the_lecture_example_and_shows_its_numbers(explorer):
+    ex = explorer
+    ex.reset()
+    lec = worked_examples.lecture_221()
+    # the default parameters are the deck's (via the lecture layout: w1..w6, b1..b3)
+    for name, (key, idx) in worked_examples.LECTURE_221_LAYOUT.items():
+        assert ex.params[key][idx] == lec[name]
+    assert ex.lr == lec["eta"]
+    assert ex.loss == pytest.approx(lec["E"], rel=1e-12)
+    assert ex.cache["a2"][0, 0] == pytest.approx(lec["yhat"], rel=1e-12)
+    # every gradient on the picture is the reference's, and is labelled with the lecture's name
+    ex.controls["view"].value = "backward"
+    for name, (key, idx) in worked_examples.LECTURE_221_LAYOUT.items():
+        e = _edge(ex, key, idx)
+        assert e["value"] == pytest.approx(lec[f"dE_d{name}"], rel=1e-12)
+        assert e["label"].startswith(f"{name} = ")
+    # node texts: delta at the output and hidden units (the deck's delta3, and ours delta1/delta2)
+    assert ex.diagram.node_text(2, 0) == f"δ={plots._fmt(lec['delta3'])}"
+    assert ex.diagram.node_text(1, 0) == f"δ={plots._fmt(lec['delta1'])}"
+    assert ex.diagram.node_text(1, 1) == f"δ={plots._fmt(lec['delta2'])}"
+    assert ex.gradcheck.ok and "OK" in ex.status.value
+    # forward view: the weights and the unit outputs
+    ex.controls["view"].value = "forward"
+    assert _edge(ex, "W2", (1, 0))["value"] == lec["w6"]
+    assert f"a={plots._fmt(lec['a1'])}" in ex.diagram.node_text(1, 0)
+    ex.controls["view"].value = "backward"
+
+
+def test_step_button_applies_the_update_and_widths_follow_the_new_gradients(explorer):
+    ex = explorer
+    ex.reset()
+    lec = worked_examples.lecture_221()
+    ex.controls["step"].click()
+    assert ex.step_count == 1
+    for name, (key, idx) in worked_examples.LECTURE_221_LAYOUT.items():
+        assert ex.params[key][idx] == pytest.approx(lec[f"new_{name}"], rel=1e-12)
+    assert ex.cache["a2"][0, 0] == pytest.approx(lec["new_yhat"], rel=1e-12)
+    ref = mlp.backward(ex.params, mlp.forward(ex.params, ex.X, "sigmoid"), ex.Y, "sigmoid")
+    gmax = max(np.abs(g).max() for g in ref.values())
+    for e in ex.diagram.edge_data():
+        g = ref[e["key"]][e["index"]]
+        assert e["value"] == pytest.approx(g, rel=1e-10)
+        assert e["linewidth"] == pytest.approx(ex.diagram.max_width * abs(g) / gmax, rel=1e-9)
+        assert e["color"] == (plots.POSITIVE if g >= 0 else plots.NEGATIVE)
+    ex.controls["n_steps"].value = 5
+    ex.controls["train"].click()
+    assert ex.step_count == 6 and len(ex.losses) == 7
+    assert all(b < a for a, b in zip(ex.losses, ex.losses[1:]))  # a small step on one sample lowers E
+    ex.controls["reset"].click()
+    assert ex.step_count == 0 and ex.params["W2"][1, 0] == lec["w6"]
+
+
+def test_input_target_lr_and_activation_controls_change_state_and_picture(explorer):
+    ex = explorer
+    ex.reset()
+    before = [e["value"] for e in ex.diagram.edge_data()]
+    ex.controls["x0"].value = 0.8
+    assert ex.X[0, 0] == 0.8
+    ref = mlp.backward(ex.params, mlp.forward(ex.params, ex.X, "sigmoid"), ex.Y, "sigmoid")
+    assert _edge(ex, "W1", (0, 0))["value"] == pytest.approx(ref["W1"][0, 0], rel=1e-12)
+    assert [e["value"] for e in ex.diagram.edge_data()] != before
+    ex.controls["y0"].value = 0.0
+    assert ex.Y[0, 0] == 0.0 and ex.grads["b2"][0] > 0  # output above the target: delta flips sign
+    assert _edge(ex, "b2", (0,))["color"] == plots.POSITIVE
+    ex.controls["lr"].value = 1.0
+    w_before = ex.params["W2"].copy()
+    g = ex.grads["W2"].copy()
+    ex.step()
+    np.testing.assert_allclose(ex.params["W2"], w_before - 1.0 * g, rtol=1e-12)
+    ex.reset()
+    ex.controls["activation"].value = "tanh"
+    ref = mlp.backward(ex.params, mlp.forward(ex.params, ex.X, "tanh"), ex.Y, "tanh")
+    assert ex.cache["a1"][0, 0] == pytest.approx(np.tanh(ex.cache["z1"][0, 0]))
+    for e in ex.diagram.edge_data():
+        assert e["value"] == pytest.approx(ref[e["key"]][e["index"]], rel=1e-10)
+    assert ex.gradcheck.ok
+    ex.controls["activation"].value = "sigmoid"
+
+
+def test_redraws_update_in_place_without_new_figures_or_artists(explorer):
+    ex = explorer
+    ex.reset()
+    figs, image = plt.get_fignums(), ex.image
+    n_art = len(ex.diagram.ax.get_children())
+    count = ex.redraw_count
+    for i in range(50):
+        ex.controls["x1"].value = round(0.11 + 0.01 * (i % 7), 2)  # every value differs from the one before
+    assert plt.get_fignums() == figs
+    assert ex.image is image and ex.redraw_count == count + 50  # one redraw per change
+    assert len(ex.diagram.ax.get_children()) == n_art
+    assert bytes(ex.image.value).startswith(b"\x89PNG")
+
+
+# --------------------------------------------------------------------------- a student's code
+def student_forward(params, X, activations):
+    """A student's forward pass taking (f, df) pairs (activations_as="functions")."""
+    cache = {"a0": X}
+    a = X
+    for l, (f, _) in enumerate(activations, start=1):
+        z = a @ params[f"W{l}"] + params[f"b{l}"]
+        a = f(z)
+        cache[f"z{l}"], cache[f"a{l}"] = z, a
+    return cache
+
+
+def make_student_backward(bug=None):
+    def backward(params, cache, Y, activations):
+        L = len(activations)
+        n = Y.shape[0]
+        delta = (cache[f"a{L}"] - Y) / n * activations[-1][1](cache[f"z{L}"])
+        grads = {}
+        for l in range(L, 0, -1):
+            grads[f"W{l}"] = cache[f"a{l - 1}"].T @ delta
+            grads[f"b{l}"] = delta.sum(axis=0)
+            if l > 1:
+                back = delta @ params[f"W{l}"].T
+                # bug "no_hidden_derivative": forgets f'(z) of the hidden layer
+                delta = back if bug == "no_hidden_derivative" else back * activations[l - 2][1](cache[f"z{l - 1}"])
+        if bug == "one_entry":
+            grads["W2"] = grads["W2"].copy()
+            grads["W2"][1, 0] *= 2.0
+        if bug == "transposed":
+            grads["W2"] = grads["W2"].T
+        return grads
+    return backward
+
+
+STUDENT_TABLE = {"sigmoid": (lambda z: 1 / (1 + np.exp(-z)), lambda z: np.exp(-z) / (1 + np.exp(-z)) ** 2),
+                 "tanh": (np.tanh, lambda z: 1 - np.tanh(z) ** 2)}
+
+
+def test_a_correct_student_implementation_passes_the_check():
+    ex = GradientFlowExplorer(student_forward, make_student_backward(), STUDENT_TABLE, activations_as="functions")
+    assert ex.gradcheck.ok and ex.gradcheck.max_rel_error < 1e-7
+    lec = worked_examples.lecture_221()
+    assert ex.grads["W2"][0, 0] == pytest.approx(lec["dE_dw5"], rel=1e-10)
+    assert not any(e["flagged"] for e in ex.diagram.edge_data())
+
+
+def test_missing_hidden_derivative_is_flagged_on_exactly_the_first_layer():
+    ex = GradientFlowExplorer(student_forward, make_student_backward("no_hidden_derivative"), STUDENT_TABLE,
+                              activations_as="functions")
+    flagged = {(k, i) for k, i, _ in ex.gradcheck.flagged}
+    assert flagged == {("W1", (0, 0)), ("W1", (0, 1)), ("W1", (1, 0)), ("W1", (1, 1)), ("b1", (0,)), ("b1", (1,))}
+    drawn = {(e["key"], e["index"]) for e in ex.diagram.edge_data() if e["flagged"]}
+    assert drawn == flagged
+    ref = gradcheck.relative_error(ex.grads["W1"][0, 0],
+                                   mlp.backward(ex.params, mlp.forward(ex.params, ex.X), ex.Y)["W1"][0, 0])
+    assert f"rel.err {float(ref):.1e}" in _edge(ex, "W1", (0, 0))["label"]
+    assert "✗" in ex.status.value and "6 gradient(s) disagree" in ex.status.value
+
+
+def test_one_wrong_entry_is_flagged_alone_on_a_bigger_network():
+    rng = np.random.default_rng(3)
+    params = mlp.init_params([3, 4, 2], "tanh", seed=1)
+    X, Y = rng.normal(size=(5, 3)), rng.uniform(size=(5, 2))
+    ex = GradientFlowExplorer(student_forward, make_student_backward("one_entry"), STUDENT_TABLE, params=params,
+                              x=X, y=Y, activation="tanh", activations_as="functions")
+    assert [(k, i) for k, i, _ in ex.gradcheck.flagged] == [("W2", (1, 0))]
+    assert [(e["key"], e["index"]) for e in ex.diagram.edge_data() if e["flagged"]] == [("W2", (1, 0))]
+    assert "x0" not in ex.controls  # a batch: no per-sample input sliders
+
+
+def test_wrong_gradient_shape_gets_a_clear_error():
+    params = mlp.init_params([2, 3, 2], "sigmoid", seed=0)
+    with pytest.raises(ValueError, match=r"grads\['W2'\] has shape \(2, 3\) but params\['W2'\] has shape \(3, 2\)"):
+        GradientFlowExplorer(student_forward, make_student_backward("transposed"), STUDENT_TABLE, params=params,
+                             x=[[0.1, 0.2]], y=[[0.0, 1.0]], activations_as="functions")
+
+
+def test_bad_input_errors_name_the_problem():
+    with pytest.raises(ValueError, match="unknown activation 'nope'; known: sigmoid, tanh"):
+        GradientFlowExplorer(student_forward, make_student_backward(), STUDENT_TABLE, activation="nope",
+                             activations_as="functions")
+    with pytest.raises(ValueError, match="lacks 'z2'"):
+        GradientFlowExplorer(lambda p, X, a: {"a0": X, "z1": X, "a1": X}, mlp.backward, A.ACTIVATIONS)
+    with pytest.raises(ValueError, match=r"x must have shape \(n, 2\)"):
+        GradientFlowExplorer(mlp.forward, mlp.backward, A.ACTIVATIONS, params=mlp.init_params([2, 2, 1]),
+                             x=[1, 2, 3], y=[1])
+    with pytest.raises(TypeError, match="pair"):
+        protocol.activation_table({"sigmoid": 3})
+
+
+def test_custom_loss_is_used_by_the_check():
+    """With a cross-entropy-style loss the reference backward (half squared error) must be flagged."""
+    def bce(params, X, Y, activations):
+        p = mlp.forward(params, X, activations)["a2"]
+        return float(-np.mean(Y * np.log(p) + (1 - Y) * np.log(1 - p)))
+
+    ex = GradientFlowExplorer(mlp.forward, mlp.backward, A.ACTIVATIONS, loss=bce)
+    assert not ex.gradcheck.ok
+    ex2 = GradientFlowExplorer(mlp.forward, lambda p, c, Y, a: mlp.backward(p, c, Y, a, loss="binary_cross_entropy"),
+                               A.ACTIVATIONS, loss=bce)
+    assert ex2.gradcheck.ok
+
+
+def test_protocol_numerical_gradient_agrees_with_the_reference_gradcheck():
+    params = mlp.init_params([3, 4, 2], "tanh", seed=2)
+    X, Y = np.random.default_rng(0).normal(size=(4, 3)), np.random.default_rng(1).uniform(size=(4, 2))
+    E = protocol.make_loss(mlp.forward)
+    ours = protocol.numerical_gradients(lambda p: E(p, X, Y, "tanh"), params)
+    for k, v in params.items():
+        theirs = gradcheck.numerical_gradient(lambda _: mlp.loss(params, X, Y, "tanh"), v)
+        np.testing.assert_allclose(ours[k], theirs, rtol=1e-7, atol=1e-12)
+
+
+# --------------------------------------------------------------------------- vanishing gradients
+@pytest.fixture(scope="module")
+def vanishing():
+    return VanishingGradients(mlp.forward, mlp.backward, A.ACTIVATIONS, depth=6)
+
+
+def test_vanishing_bars_are_the_reference_gradient_norms(vanishing):
+    vg = vanishing
+    vg.configure(activation="sigmoid", depth=6, gain=1.0)
+    acts = ["sigmoid"] * 7
+    ref = mlp.backward(vg.params, mlp.forward(vg.params, vg.X, acts), vg.Y, acts)
+    norms = [np.linalg.norm(ref[f"W{l}"]) for l in range(1, 8)]
+    np.testing.assert_allclose(vg.init_norms, norms, rtol=1e-12)
+    np.testing.assert_allclose([b.get_height() for b in vg.bars.init_bars], norms, rtol=1e-12)
+    assert norms[0] < norms[-1] / 100  # sigmoid: the gradient vanishes towards the input
+    vg.controls["n_steps"].value = 10
+    vg.controls["train"].click()
+    assert vg.step_count == 10 and len(vg.losses) == 11
+    np.testing.assert_allclose([b.get_height() for b in vg.bars.now_bars], vg.norms, rtol=1e-12)
+    assert vg.bars.loss_line.get_xdata()[-1] == 10
+
+
+def test_vanishing_controls_reinitialise(vanishing):
+    vg = vanishing
+    vg.controls["depth"].value = 3
+    assert len(vg.bars.now_bars) == 4 and vg.step_count == 0 and len(vg.params) == 8
+    vg.controls["activation"].value = "tanh"
+    ratio_tanh = vg.init_norms[0] / vg.init_norms[-1]
+    vg.controls["activation"].value = "sigmoid"
+    ratio_sigmoid = vg.init_norms[0] / vg.init_norms[-1]
+    assert ratio_tanh > 10 * ratio_sigmoid  # tanh keeps far more gradient than sigmoid
+    w_before = vg.params["W1"].copy()
+    vg.controls["gain"].value = 2.0
+    np.testing.assert_allclose(vg.params["W1"], 2.0 * w_before, rtol=1e-12)
+
+
+def test_vanishing_accepts_the_reference_init():
+    vg = VanishingGradients(mlp.forward, mlp.backward, A.ACTIVATIONS, init=mlp.init_params, depth=2,
+                            activation="relu")
+    np.testing.assert_array_equal(vg.params["W1"], mlp.init_params([2, 8, 8, 1], ["relu", "relu", "sigmoid"], 0)["W1"])
+
+
+# --------------------------------------------------------------------------- activation explorer
+def test_activation_explorer_draws_the_callers_functions_and_parameter():
+    ae = ActivationExplorer(A.ACTIVATIONS, "leaky_relu", threshold=0.2)
+    z = ae.plot.z
+    np.testing.assert_allclose(ae.plot.f_line.get_ydata(), A.leaky_relu(z, slope=0.1))
+    assert ae.controls["param"].description == "slope"
+    ae.controls["param"].value = 0.3
+    np.testing.assert_allclose(ae.plot.f_line.get_ydata(), A.leaky_relu(z, slope=0.3))
+    np.testing.assert_allclose(ae.plot.df_line.get_ydata(), A.leaky_relu_grad(z, slope=0.3))
+    assert ae.plot.small_fraction == 0.0  # |f'| >= 0.3 everywhere
+    ae.controls["param"].value = 0.05
+    assert ae.plot.small_fraction == pytest.approx(np.mean(z <= 0))
+    ae.controls["activation"].value = "sigmoid"
+    assert ae.param is None and ae.controls["param"].layout.visibility == "hidden"
+    np.testing.assert_allclose(ae.plot.df_line.get_ydata(), A.sigmoid_grad(z))
+    assert ae.plot.small_fraction == pytest.approx(np.mean(A.sigmoid_grad(z) < 0.2))
+    ae.controls["threshold"].value = 0.01
+    assert ae.threshold == 0.01
+    ae.controls["activation"].value = "swish"
+    assert ae.controls["param"].description == "beta"
+    ae.controls["param"].value = 2.0
+    np.testing.assert_allclose(ae.plot.f_line.get_ydata(), A.swish(z, beta=2.0))
+    ae.controls["activation"].value = "elu"
+    assert ae.param == ("alpha", 1.0)
+
+
+# --------------------------------------------------------------------------- perceptron stepper
+def test_perceptron_stepper_applies_the_callers_rule_and_converges_on_and():
+    ps = PerceptronStepper(perceptron.rosenblatt_update, perceptron.predict, "and")
+    w = np.zeros(3)
+    X, t = ps.X, ps.y
+    pos = 0
+    for _ in range(40):  # the stepper's schedule: the next misclassified sample in cyclic order
+        wrong = perceptron.predict(w, X) != t
+        if not wrong.any():
+            break
+        i = next(k for k in [(pos + j) % 4 for j in range(4)] if wrong[k])
+        w, pos = perceptron.rosenblatt_update(w, X[i], t[i]), (i + 1) % 4
+        ps.controls["step"].click()
+        np.testing.assert_array_equal(ps.w, w)
+    assert ps.converged and ps.plot.n_wrong == 0 and len(ps.plot.wrong.get_xdata()) == 0
+    xs, ys = ps.plot.boundary.get_data()
+    np.testing.assert_allclose(ps.w[0] + ps.w[1] * np.asarray(xs) + ps.w[2] * np.asarray(ys), 0, atol=1e-12)
+    updates = ps.updates
+    ps.step(5)
+    assert ps.updates == updates  # converged: nothing left to update
+    assert "converged" in ps.plot.title.get_text()
+
+
+def test_perceptron_stepper_never_settles_on_xor():
+    ps = PerceptronStepper(perceptron.rosenblatt_update, perceptron.predict, "and")
+    ps.controls["function"].value = "xor"
+    assert ps.function == "xor" and ps.updates == 0
+    for _ in range(10):
+        ps.controls["step10"].click()
+        assert not ps.converged and ps.plot.n_wrong >= 1 and len(ps.plot.wrong.get_xdata()) >= 1
+    assert ps.updates == 100 and ps.cycling()
