@@ -67,15 +67,24 @@ def test_assert_equal_is_exact_and_typed():
     checks.assert_equal(np.int64(3), 3, "count")
 
 
+def test_call_without_warnings_names_the_warning():
+    naive_sigmoid = lambda z: 1.0 / (1.0 + np.exp(-z))  # noqa: E731
+    msg = _message(checks.call_without_warnings, naive_sigmoid, np.array([-1000.0]), what="sigmoid(z)",
+                   inputs={"z": np.array([-1000.0])})
+    assert msg.startswith("sigmoid(z): emitted RuntimeWarning: overflow encountered in exp")
+    assert checks.call_without_warnings(np.tanh, 0.0) == 0.0
+
+
 def test_encoded_cases_round_trip_exactly():
     rng = np.random.default_rng(0)
     cases = [{"X": rng.normal(size=(3, 2)), "t": np.array([0, 1, 1]), "ok": True, "k": None, "name": "xor",
-              "nested": [np.zeros((0, 4)), 1.5]}]
+              "nested": [np.zeros((0, 4)), 1.5], "zero_d": np.array(2.5)}]
     text = checks.encode_cases(cases)
     back = checks.decode_cases(text)
     assert np.array_equal(back[0]["X"], cases[0]["X"]) and back[0]["X"].dtype == np.float64
     assert back[0]["t"].tolist() == [0, 1, 1] and back[0]["nested"][0].shape == (0, 4)
     assert (back[0]["ok"], back[0]["k"], back[0]["name"], back[0]["nested"][1]) == (True, None, "xor", 1.5)
+    assert back[0]["zero_d"].shape == () and back[0]["zero_d"] == 2.5
     assert checks.encode_cases(cases) == text  # deterministic
     with pytest.raises(TypeError, match="cannot encode"):
         checks.encode_cases({"f": print})

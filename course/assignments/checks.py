@@ -17,7 +17,8 @@ import json
 
 import numpy as np
 
-__all__ = ["assert_close", "assert_equal", "assert_shape", "describe", "encode_cases", "decode_cases"]
+__all__ = ["assert_close", "assert_equal", "assert_shape", "call_without_warnings", "describe",
+           "encode_cases", "decode_cases"]
 
 _PRINT = dict(precision=6, threshold=60, edgeitems=3, linewidth=100)
 
@@ -102,10 +103,27 @@ def assert_equal(got, expected, what: str, inputs=None) -> None:
                     f"whole result: expected {_fmt(expected)}, got {_fmt(got_arr)}", inputs)
 
 
+def call_without_warnings(fn, *args, what: str = None, inputs=None, **kwargs):
+    """``fn(*args, **kwargs)``, failing if it emits any warning (e.g. numpy's "overflow in exp").
+
+    Numerically stable code gives finite results for huge inputs without warnings.
+    """
+    import warnings
+
+    what = what or f"{getattr(fn, '__name__', 'function')}(...)"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = fn(*args, **kwargs)
+    if caught:
+        first = caught[0]
+        _fail(what, f"emitted {first.category.__name__}: {first.message} (not numerically stable)", inputs)
+    return result
+
+
 # --------------------------------------------------------------------------- case encoding
 def _encode(value):
     if isinstance(value, np.ndarray):
-        arr = np.ascontiguousarray(value)
+        arr = np.asarray(value)  # tobytes() below writes C order; keeps 0-d arrays 0-d
         if arr.dtype.kind not in "biuf":
             raise TypeError(f"cannot encode an array of dtype {arr.dtype}")
         dtype = {"b": "|b1", "i": "<i8", "u": "<i8", "f": "<f8"}[arr.dtype.kind]
