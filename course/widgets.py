@@ -60,35 +60,74 @@ def _names_and_table(activations):
     return list(table), table
 
 
-class _ImageWidgetMixin:
-    """One figure, one ``ipywidgets.Image``; ``redraw()`` re-renders in place."""
+class _LiveFigure:
+    """One figure, redrawn in place; its ipywidgets (one ``Image`` plus controls) are built on first use.
 
-    def _init_image(self):
-        import ipywidgets as w
+    Building the widgets lazily keeps a notebook that only asks for ``to_html_player()`` free of
+    widget state, so a built book page loads no widget manager (and no CDN script) at all.
+    """
 
-        self.image = w.Image(format="png", layout=w.Layout(width=f"{int(self.figure.get_figwidth() * self.figure.dpi)}px"))
-        self.redraw_count = 0
+    _ui = None
+    _syncing = False
+    redraw_count = 0
+    png = b""
+
+    @property
+    def ui(self):
+        """The whole widget (built on first access): picture plus controls."""
+        if self._ui is None:
+            import ipywidgets as w
+
+            px = int(self.figure.get_figwidth() * self.figure.dpi)
+            self._image = w.Image(value=self.png, format="png", layout=w.Layout(width=f"{px}px"))
+            self._ui = self._build_ui(w)
+            self._sync()
+            self._after_redraw()
+        return self._ui
+
+    @property
+    def controls(self) -> dict:
+        """The ipywidgets controls by name."""
+        return self.ui and self._controls
+
+    @property
+    def image(self):
+        """The ``ipywidgets.Image`` showing the figure."""
+        return self.ui and self._image
 
     def redraw(self) -> bytes:
         """Update the artists from the state, render once, push the PNG into the image widget."""
         self._draw()
-        png = plots.render_png(self.figure)
-        self.image.value = png
+        self.png = plots.render_png(self.figure)
         self.redraw_count += 1
-        return png
+        if self._ui is not None:
+            self._sync()
+            self._image.value = self.png
+            self._after_redraw()
+        return self.png
+
+    def _sync(self):
+        """Set the controls from the state without triggering their callbacks."""
+        self._syncing = True
+        try:
+            self._sync_controls()
+        finally:
+            self._syncing = False
+
+    def _sync_controls(self):
+        pass
+
+    def _after_redraw(self):
+        pass
 
     def _ipython_display_(self):
         from IPython.display import display
 
         display(self.ui)
 
-    def _frame(self, colors=64):
-        self._draw()
-        return figure_png(self.figure, colors=colors)
-
 
 # =========================================================================== gradient-flow explorer
-class GradientFlowExplorer(_ImageWidgetMixin):
+class GradientFlowExplorer(_LiveFigure):
     r"""An MLP drawn as a graph, with the gradients of *your* ``backward`` on its edges, checked numerically.
 
     Parameters
@@ -176,8 +215,6 @@ class GradientFlowExplorer(_ImageWidgetMixin):
         self.figure = plots.new_figure(*figsize, dpi=dpi)
         ax = self.figure.add_axes([0.01, 0.07, 0.98, 0.92])
         self.diagram = plots.NetworkDiagram(ax, self.sizes)
-        self._init_image()
-        self._build_controls()
         self.reset()
 
     # ------------------------------------------------------------------ state
@@ -216,7 +253,6 @@ class GradientFlowExplorer(_ImageWidgetMixin):
         self.step_count = 0
         self._compute()
         self.losses = [self.loss]
-        self._sync_controls()
         self.redraw()
 
     def step(self, n: int = 1):
@@ -287,12 +323,15 @@ class GradientFlowExplorer(_ImageWidgetMixin):
         return (f"{view or self.view} view · step {self.step_count} · E = {self.loss:.6g} · output {out}{mean}. "
                 f"{self.check_summary()}")
 
-    def redraw(self) -> bytes:
-        png = super().redraw()
+    @property
+    def status(self):
+        """The HTML line above the picture (headline and gradient-check verdict)."""
+        return self.ui and self._status
+
+    def _after_redraw(self):
         bad = self.gradcheck is not None and not self.gradcheck.ok
-        self.status.value = (f'<span style="color:{plots.FLAG if bad else "inherit"}">'
-                             f"{html.escape(self.headline)}</span>")
-        return png
+        self._status.value = (f'<span style="color:{plots.FLAG if bad else "inherit"}">'
+                              f"{html.escape(self.headline)}</span>")
 
     def check_summary(self) -> str:
         """One line: the gradient check's verdict (or that it is off)."""
@@ -306,9 +345,7 @@ class GradientFlowExplorer(_ImageWidgetMixin):
         return f"✗ finite-difference check: {len(bad)} gradient(s) disagree: {listed}"
 
     # ------------------------------------------------------------------ controls
-    def _build_controls(self):
-        import ipywidgets as w
-
+    def _build_ui(self, w):
         c = {}
         if self._X0.shape[0] == 1:
             for i in range(self.sizes[0]):
@@ -333,27 +370,24 @@ class GradientFlowExplorer(_ImageWidgetMixin):
         c["train"].on_click(lambda b: self.step(c["n_steps"].value))
         c["reset"] = w.Button(description="reset")
         c["reset"].on_click(lambda b: self.reset())
-        self.controls, self._syncing = c, False
+        self._controls = c
         sliders = [c[k] for k in c if k[0] in "xy" and k[1:].isdigit()]
-        self.status = w.HTML()
-        self.ui = w.VBox([self.status, w.HBox([self.image, w.VBox(sliders + [c["lr"], c["activation"], c["view"],
+        self._status = w.HTML()
+        return w.VBox([self._status, w.HBox([self._image, w.VBox(sliders + [c["lr"], c["activation"], c["view"],
                                                         w.HBox([c["step"], c["reset"]]),
                                                         w.HBox([c["train"], c["n_steps"]])])])])
 
     def _sync_controls(self):
-        self._syncing = True
-        try:
-            c = self.controls
-            for i in range(self.sizes[0]):
-                if f"x{i}" in c:
-                    c[f"x{i}"].value = float(self.X[0, i])
-            for k in range(self.sizes[-1]):
-                if f"y{k}" in c:
-                    c[f"y{k}"].value = float(self.Y[0, k])
-            c["lr"].value = self.lr
-            c["activation"].value = self.activation
-        finally:
-            self._syncing = False
+        c = self._controls
+        for i in range(self.sizes[0]):
+            if f"x{i}" in c:
+                c[f"x{i}"].value = float(self.X[0, i])
+        for k in range(self.sizes[-1]):
+            if f"y{k}" in c:
+                c[f"y{k}"].value = float(self.Y[0, k])
+        c["lr"].value = self.lr
+        c["activation"].value = self.activation
+        c["view"].value = self.view
 
     def _on_input(self):
         if not self._syncing:
@@ -369,17 +403,24 @@ class GradientFlowExplorer(_ImageWidgetMixin):
             self.redraw()
 
     def _on_view(self, value):
+        if self._syncing:
+            return
         self.view = value
         self.redraw()
 
     # ------------------------------------------------------------------ kernel-free player
-    def _describe_edge(self, key, idx):
-        l, src = int(key[1:]), (idx[0] if key[0] == "W" else -1)
-        dst = idx[-1]
+    def _describe_edge(self, key, idx) -> str:
+        """Caption of one gradient: ``∂E/∂w4 (x₂ → h₂, W1[1,1]) = -5.27e-04: ...``."""
+        l, dst = int(key[1:]), idx[-1]
         names = self.diagram.names
+        src = names[l - 1, idx[0]] if key[0] == "W" else "+1"
+        where = f"{key}[{','.join(map(str, idx))}]"
         name = self.edge_names.get((key, idx))
-        label = f"{key}[{','.join(map(str, idx))}]" + (f" ({name})" if name else "")
-        return label, names[l - 1, src], names[l, dst]
+        head = f"∂E/∂{name} ({src} → {names[l, dst]}, {where})" if name else f"∂E/∂{where} ({src} → {names[l, dst]})"
+        g = plots._fmt(self.grads[key][idx])
+        why = (f"the output of {src} times δ at {names[l, dst]}" if key[0] == "W"
+               else f"the constant input 1 times δ at {names[l, dst]}, i.e. δ itself")
+        return f"Backward pass: {head} = {g}: {why}."
 
     def frames(self, phases=("forward", "backward", "train"), train_steps=20, train_every=2):
         """Yield ``(view, nodes, edges, emphasis, caption, action)`` tuples describing a walk through the state.
@@ -417,11 +458,7 @@ class GradientFlowExplorer(_ImageWidgetMixin):
                            f"{plots._fmt(self.grads[f'b{l}'][j])}.", 0)
                 for e in [e for e in all_edges if int(e[0][1:]) == l]:
                     edges.add(e)
-                    label, src, dst = self._describe_edge(*e)
-                    g = float(self.grads[e[0]][e[1]])
-                    yield ("backward", set(nodes), set(edges), {(l, e[1][-1])},
-                           f"Backward pass: ∂E/∂{label} ({src} → {dst}) = {plots._fmt(g)}: "
-                           f"the activation at {src} times δ at {dst}.", 0)
+                    yield "backward", set(nodes), set(edges), {(l, e[1][-1])}, self._describe_edge(*e), 0
         if "train" in phases:
             yield ("forward", None, None, (), f"After {self.step_count} step(s): E = {self.loss:.6g}.", 0)
             done = 0
@@ -449,7 +486,7 @@ class GradientFlowExplorer(_ImageWidgetMixin):
         finally:
             self.params, self.step_count, self.losses, self.view = saved
             self._compute()
-            self._draw()
+            self.redraw()
         return HtmlPlayer(pngs, captions, interval=interval, width=int(self.figure.get_figwidth() * self.figure.dpi))
 
     def _silent_steps(self, n):
@@ -484,7 +521,7 @@ def default_init(sizes, activations, seed=0, gain=1.0) -> dict:
     return params
 
 
-class VanishingGradients(_ImageWidgetMixin):
+class VanishingGradients(_LiveFigure):
     r"""Gradient norm per layer, :math:`\lVert \partial E/\partial W^l \rVert_F`, at initialisation and during training.
 
     A network ``d0 -> width x depth -> 1`` on a two-class data set (default
@@ -532,8 +569,6 @@ class VanishingGradients(_ImageWidgetMixin):
         ax1 = self.figure.add_axes([0.09, 0.15, 0.5, 0.74])
         ax2 = self.figure.add_axes([0.71, 0.15, 0.27, 0.74])
         self.bars = plots.GradientNormBars(ax1, ax2, self.depth + 1)
-        self._init_image()
-        self._build_controls()
         self.reset()
 
     def layer_activations(self):
@@ -597,9 +632,7 @@ class VanishingGradients(_ImageWidgetMixin):
                          title=f"{self.activation} · {self.depth} hidden layers · gain {self.gain:g} · "
                                f"step {self.step_count} · first/last = {ratio:.2g}")
 
-    def _build_controls(self):
-        import ipywidgets as w
-
+    def _build_ui(self, w):
         c = {
             "depth": w.IntSlider(value=self.depth, min=1, max=15, description="hidden layers", continuous_update=False),
             "activation": w.Dropdown(options=self.names, value=self.activation, description="activation"),
@@ -616,8 +649,8 @@ class VanishingGradients(_ImageWidgetMixin):
         c["lr"].observe(lambda ch: setattr(self, "lr", float(ch["new"])), names="value")
         c["train"].on_click(lambda b: self.train(c["n_steps"].value))
         c["reset"].on_click(lambda b: self.reset())
-        self.controls = c
-        self.ui = w.VBox([self.image, w.HBox([w.VBox([c["depth"], c["activation"], c["gain"]]),
+        self._controls = c
+        return w.VBox([self._image, w.HBox([w.VBox([c["depth"], c["activation"], c["gain"]]),
                                               w.VBox([c["lr"], w.HBox([c["train"], c["n_steps"]]), c["reset"]])])])
 
     def to_html_player(self, activations=None, steps=200, every=40, interval=900, colors=64) -> HtmlPlayer:
@@ -646,7 +679,7 @@ PARAM_RANGES = {"slope": (0.0, 0.5, 0.01), "a": (0.0, 1.0, 0.01), "alpha": (0.05
                 "beta": (0.1, 5.0, 0.1)}
 
 
-class ActivationExplorer(_ImageWidgetMixin):
+class ActivationExplorer(_LiveFigure):
     r"""Plot :math:`f` and :math:`f'` of an activation from *your* table; shade where :math:`|f'| <` threshold.
 
     Parameters
@@ -670,8 +703,6 @@ class ActivationExplorer(_ImageWidgetMixin):
         self.param = self._default_param(self.name)
         self.figure = plots.new_figure(*figsize, dpi=dpi)
         self.plot = plots.ActivationPlot(self.figure.add_axes([0.09, 0.14, 0.88, 0.76]), z)
-        self._init_image()
-        self._build_controls()
         self.redraw()
 
     def _default_param(self, name):
@@ -692,6 +723,10 @@ class ActivationExplorer(_ImageWidgetMixin):
 
     def set(self, name=None, param=None, threshold=None):
         """Choose the activation, its parameter value, and/or the threshold; redraws once."""
+        self._set_state(name, param, threshold)
+        self.redraw()
+
+    def _set_state(self, name=None, param=None, threshold=None):
         if name is not None:
             if name not in self.table:
                 raise ValueError(f"unknown activation {name!r}; known: {', '.join(self.table)}")
@@ -703,41 +738,32 @@ class ActivationExplorer(_ImageWidgetMixin):
             self.param = (self.param[0], float(param))
         if threshold is not None:
             self.threshold = float(threshold)
-        self._sync_controls()
-        self.redraw()
 
-    def _build_controls(self):
-        import ipywidgets as w
-
+    def _build_ui(self, w):
         c = {"activation": w.Dropdown(options=list(self.table), value=self.name, description="activation"),
              "param": w.FloatSlider(value=0.0, min=0.0, max=1.0, step=0.01, description="parameter",
                                     continuous_update=True),
              "threshold": w.FloatLogSlider(value=self.threshold, base=10, min=-4, max=0, step=0.1,
                                            description="|f'| <", readout_format=".2g", continuous_update=True)}
-        self.controls, self._syncing = c, False
+        self._controls = c
         c["activation"].observe(lambda ch: None if self._syncing else self.set(name=ch["new"]), names="value")
         c["param"].observe(lambda ch: None if self._syncing else self.set(param=ch["new"]), names="value")
         c["threshold"].observe(lambda ch: None if self._syncing else self.set(threshold=ch["new"]), names="value")
-        self._sync_controls()
-        self.ui = w.HBox([self.image, w.VBox([c["activation"], c["param"], c["threshold"]])])
+        return w.HBox([self._image, w.VBox([c["activation"], c["param"], c["threshold"]])])
 
     def _sync_controls(self):
-        self._syncing = True
-        try:
-            c = self.controls
-            c["activation"].value = self.name
-            s = c["param"]
-            if self.param is None:
-                s.layout.visibility, s.description = "hidden", "parameter"
-            else:
-                pname, value = self.param
-                lo, hi, st = PARAM_RANGES.get(pname, (min(0.0, value - 2), value + 2, 0.01))
-                s.min, s.max = -1e9, 1e9  # widen first so the new bounds never conflict with the old value
-                s.min, s.max, s.step = min(lo, value), max(hi, value), st
-                s.value, s.description, s.layout.visibility = value, pname, "visible"
-            c["threshold"].value = self.threshold
-        finally:
-            self._syncing = False
+        c = self._controls
+        c["activation"].value = self.name
+        s = c["param"]
+        if self.param is None:
+            s.layout.visibility, s.description = "hidden", "parameter"
+        else:
+            pname, value = self.param
+            lo, hi, st = PARAM_RANGES.get(pname, (min(0.0, value - 2), value + 2, 0.01))
+            s.min, s.max = -1e9, 1e9  # widen first so the new bounds never conflict with the old value
+            s.min, s.max, s.step = min(lo, value), max(hi, value), st
+            s.value, s.description, s.layout.visibility = value, pname, "visible"
+        c["threshold"].value = self.threshold
 
     def to_html_player(self, states=None, interval=1200, colors=64) -> HtmlPlayer:
         """Frames for ``states``: a list of names or ``(name, parameter value)`` pairs (default: every activation)."""
@@ -746,7 +772,10 @@ class ActivationExplorer(_ImageWidgetMixin):
         try:
             for s in states or list(self.table):
                 name, value = (s, None) if isinstance(s, str) else s
-                self.set(name=name, param=value)
+                self._set_state(name=name)
+                self.param = self._default_param(name)
+                if value is not None:
+                    self._set_state(param=value)
                 self._draw()
                 pngs.append(figure_png(self.figure, colors=colors))
                 p = f" with {self.param[0]} = {self.param[1]:g}" if self.param else ""
@@ -754,13 +783,12 @@ class ActivationExplorer(_ImageWidgetMixin):
                                 f"of z in [{self.plot.z[0]:g}, {self.plot.z[-1]:g}] (shaded).")
         finally:
             self.name, self.param, self.threshold = saved
-            self._sync_controls()
-            self._draw()
+            self.redraw()
         return HtmlPlayer(pngs, captions, interval=interval, width=int(self.figure.get_figwidth() * self.figure.dpi))
 
 
 # =========================================================================== perceptron stepper
-class PerceptronStepper(_ImageWidgetMixin):
+class PerceptronStepper(_LiveFigure):
     r"""One click, one Rosenblatt update (yours) on a two-input Boolean function; boundary and mistakes redrawn.
 
     Convention (the lectures' and the reference's): the weights are ``w = [w0, w1, w2]`` with the bias
@@ -793,8 +821,6 @@ class PerceptronStepper(_ImageWidgetMixin):
             raise ValueError(f"w0 must have shape (3,) = [w0 (bias), w1, w2], got {self._w0.shape}")
         self.figure = plots.new_figure(*figsize, dpi=dpi)
         self._ax = self.figure.add_axes([0.09, 0.12, 0.6, 0.74])
-        self._init_image()
-        self._build_controls()
         self.set_function(function)
 
     def set_function(self, name):
@@ -843,9 +869,7 @@ class PerceptronStepper(_ImageWidgetMixin):
         self.plot.update(self.w, pred, current=self.last,
                          title=f"{self.function.upper()}, update {self.updates}: w = [{w}]\n{state}")
 
-    def _build_controls(self):
-        import ipywidgets as w
-
+    def _build_ui(self, w):
         c = {"function": w.ToggleButtons(options=self.functions, value=None),
              "step": w.Button(description="one update"),
              "step10": w.Button(description="10 updates"),
@@ -854,16 +878,11 @@ class PerceptronStepper(_ImageWidgetMixin):
         c["step"].on_click(lambda b: self.step(1))
         c["step10"].on_click(lambda b: self.step(10))
         c["reset"].on_click(lambda b: self.reset())
-        self.controls, self._syncing = c, False
-        self.ui = w.VBox([c["function"], self.image, w.HBox([c["step"], c["step10"], c["reset"]])])
+        self._controls = c
+        return w.VBox([c["function"], self._image, w.HBox([c["step"], c["step10"], c["reset"]])])
 
-    def redraw(self) -> bytes:
-        self._syncing = True
-        try:
-            self.controls["function"].value = self.function
-        finally:
-            self._syncing = False
-        return super().redraw()
+    def _sync_controls(self):
+        self._controls["function"].value = self.function
 
     def to_html_player(self, function=None, updates=12, interval=900, colors=64) -> HtmlPlayer:
         """Frames: the start and then each of ``updates`` single updates on ``function`` (default the current one)."""

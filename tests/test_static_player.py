@@ -66,9 +66,11 @@ def test_gradient_player_captions_carry_the_reference_numbers(gradient_player):
     _, captions = _frames(html)
     text = "\n".join(captions)
     assert f"δ = ∂E/∂z = {lec['delta3']:.4g}" in text
-    assert f"∂E/∂W2[1,0] (w6) (h₂ → ŷ) = {lec['dE_dw6']:.4g}" in text
+    assert f"∂E/∂w6 (h₂ → ŷ, W2[1,0]) = {lec['dE_dw6']:.4g}: the output of h₂ times δ at ŷ." in text
+    assert f"∂E/∂b3 (+1 → ŷ, b2[0]) = {lec['dE_db3']:.4g}" in text
     assert f"E = {lec['E']:.6g}" in text
     assert ex.step_count == 0 and ex.params["W2"][1, 0] == lec["w6"]  # the explorer's state is restored
+    assert ex._ui is None  # a player alone builds no ipywidgets: no widget state in a book page
 
 
 def test_player_frames_are_the_live_widgets_pictures(gradient_player):
