@@ -31,6 +31,7 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	touch $@
 
 book: venv
+	$(PY) -m autograder release
 	$(VENV)/bin/jupyter-book build -W -n --keep-going .
 	@echo "Book built: open $(ROOT)/_build/html/index.html in a browser"
 
