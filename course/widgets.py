@@ -1,35 +1,41 @@
 r"""Interactive explorers of gradient flow that run on *your* functions (ipywidgets + matplotlib).
 
 Every explorer keeps its state in plain attributes, draws with :mod:`course.plots` into one
-figure that is updated in place and shown as one ``ipywidgets.Image`` (PNG), and can render a
-sequence of its states into a kernel-free :class:`course.static.HtmlPlayer` for the static book
-(``to_html_player``) -- one drawing code path for both.
+figure that is updated in place (cached background, only the changing artists redrawn) and shown
+as one ``ipywidgets.Image`` (PNG); its widgets are built the first time it is displayed. Each can
+also render a sequence of its states into a kernel-free :class:`course.static.HtmlPlayer` for the
+static book (``to_html_player``) -- one drawing code path for both.
 
 * :class:`GradientFlowExplorer` -- an MLP as a graph; forward view (weights, :math:`z`, :math:`a`) and
-  backward view (:math:`\partial E/\partial w`, :math:`\delta`); step / train / reset; a finite-difference
-  check of *your* ``backward`` after every change, mismatching weights marked in red with their
-  relative error. Default network: the backprop lecture's 2-2-1 sigmoid example.
+  backward view (:math:`\partial E/\partial w`, :math:`\delta`); step / train N / reset; a
+  finite-difference check of *your* ``backward`` after every change, mismatching weights marked in
+  red with their relative error. Default network: the backprop lecture's 2-2-1 sigmoid example.
 * :class:`VanishingGradients` -- gradient norm per layer at initialisation and during training, for a
   chosen depth, activation and initial weight scale.
 * :class:`ActivationExplorer` -- :math:`f` and :math:`f'` from your activation table, its parameter on a
   slider, the region where :math:`|f'|` is below a threshold shaded.
 * :class:`PerceptronStepper` -- AND / OR / XOR; every click applies *your* Rosenblatt update once.
 
-The protocol your functions follow is described in :mod:`course.protocol`; in short::
+The contract (details in :mod:`course.protocol`)::
 
+    params   = {"W1": (d0, d1), "b1": (d1,), ..., "WL": (d_{L-1}, dL), "bL": (dL,)}   # rows are samples
     forward(params, X, activations) -> {"a0": X, "z1": ..., "a1": ..., ..., "zL": ..., "aL": ...}
     backward(params, cache, Y, activations) -> {"W1": dE/dW1, "b1": dE/db1, ...}
+    activations: a list of L names (default) or, with activations_as="functions", of (f, df) pairs
+    loss: E = mean over samples of 1/2 sum_k (y_k - a^L_k)^2, unless loss=(params, X, Y, activations) -> float
+    update(params, grads, lr) -> params        (optional; default the plain step  theta -= lr * grad)
+    init(sizes, activations, seed) -> params   (VanishingGradients, optional)
+    perceptron: update(w, x, t, lr) -> w and predict(w, X) -> {0, 1}^n, w = [w0 (bias), w1, w2]
+    activation tables: {name: (f, df)} or {name: obj with .f, .df, .params}
 
 Student notebook::
 
     from course.widgets import GradientFlowExplorer
     GradientFlowExplorer(my_forward, my_backward, {"sigmoid": (sigmoid, sigmoid_grad)})
 
-Book (reference passed in explicitly; ``course`` never imports it)::
-
-    from solutions import mlp, activations
-    ex = GradientFlowExplorer(mlp.forward, mlp.backward, activations.ACTIVATIONS)
-    ex.to_html_player()          # kernel-free: forward node by node, backward edge by edge, training
+In the book, the reference package's ``mlp.forward``, ``mlp.backward`` and activation registry
+``ACTIVATIONS`` are passed in exactly the same way (the book imports them; this package never does),
+and a cell ends with ``explorer.to_html_player()`` to show the kernel-free player.
 """
 from __future__ import annotations
 
@@ -884,25 +890,39 @@ class PerceptronStepper(_LiveFigure):
     def _sync_controls(self):
         self._controls["function"].value = self.function
 
-    def to_html_player(self, function=None, updates=12, interval=900, colors=64) -> HtmlPlayer:
-        """Frames: the start and then each of ``updates`` single updates on ``function`` (default the current one)."""
-        saved = self.function
+    def to_html_player(self, function=None, updates=None, interval=900, colors=64) -> HtmlPlayer:
+        """Frames: the start, then one per update on ``function`` (default the current one).
+
+        ``updates=None`` runs until the perceptron has converged, at most 16 updates (XOR never does).
+        The stepper's own state is restored afterwards.
+        """
+        saved = (self.function, self.w.copy(), self.updates, self.position, self.last, list(self.history))
+        limit = 16 if updates is None else int(updates)
         pngs, captions = [], []
         try:
-            self.set_function(function or self.function)
-            for k in range(updates + 1):
+            if (function or self.function) != self.function:
+                self.set_function(function)
+            self.w, self.updates, self.position, self.last = self._w0.copy(), 0, 0, None
+            self.history = [self.w.copy()]
+            for k in range(limit + 1):
                 if k:
+                    if updates is None and self.converged:
+                        break
                     self._silent_step()
                 self._draw()
                 pngs.append(figure_png(self.figure, colors=colors))
-                what = ("start" if k == 0 else f"update {self.updates} on input "
-                        f"({self.X[self.last, 0]:g}, {self.X[self.last, 1]:g})" if self.last is not None
-                        else "no misclassified input left: converged")
                 wrong = int(np.sum(self.predictions() != self.y))
+                what = ("start" if k == 0 else
+                        f"update {self.updates} on input ({self.X[self.last, 0]:g}, {self.X[self.last, 1]:g})"
+                        if self.last is not None else "nothing left to update")
+                verdict = "converged" if wrong == 0 else f"{wrong} of 4 misclassified"
                 captions.append(f"{self.function.upper()}, {what}: w = [{', '.join(f'{v:g}' for v in self.w)}], "
-                                f"{wrong} of 4 misclassified.")
+                                f"{verdict}.")
         finally:
-            self.set_function(saved)
+            if saved[0] != self.function:
+                self.set_function(saved[0])
+            self.w, self.updates, self.position, self.last, self.history = saved[1:]
+            self.redraw()
         return HtmlPlayer(pngs, captions, interval=interval, width=int(self.figure.get_figwidth() * self.figure.dpi))
 
     def _silent_step(self):

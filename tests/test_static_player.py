@@ -12,6 +12,7 @@ import pytest
 pytest.importorskip("ipywidgets")
 from PIL import Image  # noqa: E402
 
+from course.data import truth_table  # noqa: E402
 from course.static import HtmlPlayer  # noqa: E402
 from course.widgets import ActivationExplorer, GradientFlowExplorer, PerceptronStepper  # noqa: E402
 from solutions import activations as A  # noqa: E402
@@ -88,8 +89,17 @@ def test_player_frames_are_the_live_widgets_pictures(gradient_player):
 def test_other_players_are_small_and_self_contained():
     acts = ActivationExplorer(A.ACTIVATIONS).to_html_player(["sigmoid", ("leaky_relu", 0.3), ("elu", 2.0)])
     assert len(acts) == 3 and "leaky_relu with slope = 0.3" in acts.captions[1]
-    steps = PerceptronStepper(perceptron.rosenblatt_update, perceptron.predict, "xor").to_html_player(updates=12)
-    assert len(steps) == 13
+    stepper = PerceptronStepper(perceptron.rosenblatt_update, perceptron.predict, "xor")
+    steps = stepper.to_html_player()
+    assert len(steps) == 17 and all("misclassified" in c for c in steps.captions)  # XOR: 16 updates, never done
+    and_steps = stepper.to_html_player("and")
+    assert and_steps.captions[-1].endswith("converged.") and stepper.function == "xor" and stepper.updates == 0
+    # one frame per update: as many as the reference's epoch-by-epoch training makes mistakes, same final w
+    X, t = truth_table("and")
+    result = perceptron.train(X, t, w0=np.zeros(3), max_epochs=100)
+    assert result.converged and len(and_steps) == 1 + sum(result.mistakes_per_epoch)
+    assert f"w = [{', '.join(f'{v:g}' for v in result.w)}]" in and_steps.captions[-1]
+    assert "converged" not in " ".join(and_steps.captions[:-1])
     for p in (acts, steps):
         html = p._repr_html_()
         assert_self_contained(html)
