@@ -293,6 +293,7 @@ def generate_student_text(name: str, instructor_text: str) -> str:
             except Exception as exc:  # nbgrader raises RuntimeError/ValueError for malformed cells
                 raise ReleaseError(f"{name}: nbgrader's {preprocessor.__name__} failed: {exc}") from exc
     nb.metadata = {"kernelspec": dict(KERNELSPEC), "language_info": dict(LANGUAGE_INFO)}
+    nbformat.validate(nb)
     return notebook_text(nb)
 
 
