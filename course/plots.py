@@ -247,11 +247,11 @@ class NetworkDiagram:
         """
         flags, names = flags or {}, names or {}
         vals = {e: float(np.asarray(values[e[0]])[e[1]]) for e in self.edges}
-        vmax = max((abs(v) for v in vals.values()), default=0.0)
+        vmax = max((abs(v) for v in vals.values() if np.isfinite(v)), default=0.0)
         for e in self.edges:
             art, v = self._edge_art[e], vals[e]
             on = shown is None or e in shown
-            width = self.max_width * abs(v) / vmax if (on and vmax > 0) else 0.0
+            width = self.max_width * abs(v) / vmax if (on and vmax > 0 and np.isfinite(v)) else 0.0
             art["line"].set_linewidth(width)
             art["line"].set_color(POSITIVE if v >= 0 else NEGATIVE)
             art["line"].set_visible(on)

@@ -274,7 +274,7 @@ class GradientCheck:
         """Entries whose relative error exceeds ``tol``: ``[(key, index tuple, rel_error), ...]``."""
         out = []
         for k, r in self.rel_error.items():
-            for idx in zip(*np.nonzero(r > self.tol)):
+            for idx in zip(*np.nonzero(~(r <= self.tol))):  # NaN (a non-finite gradient) counts as a mismatch
                 out.append((k, tuple(int(i) for i in idx), float(r[idx])))
         return out
 
@@ -284,6 +284,7 @@ class GradientCheck:
 
     @property
     def max_rel_error(self) -> float:
+        """The largest relative error (NaN if any gradient entry is not finite)."""
         return max((float(np.max(r, initial=0.0)) for r in self.rel_error.values()), default=0.0)
 
 

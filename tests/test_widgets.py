@@ -335,3 +335,44 @@ def test_perceptron_stepper_never_settles_on_xor():
         ps.controls["step10"].click()
         assert not ps.converged and ps.plot.n_wrong >= 1 and len(ps.plot.wrong.get_xdata()) >= 1
     assert ps.updates == 100 and ps.cycling()
+
+
+def test_non_finite_gradients_are_flagged_not_hidden():
+    def nan_backward(params, cache, Y, activations):
+        grads = make_student_backward()(params, cache, Y, activations)
+        grads["b2"] = np.array([np.nan])
+        return grads
+
+    ex = GradientFlowExplorer(student_forward, nan_backward, STUDENT_TABLE, activations_as="functions")
+    assert [(k, i) for k, i, _ in ex.gradcheck.flagged] == [("b2", (0,))]
+    e = _edge(ex, "b2", (0,))
+    assert e["flagged"] and e["linewidth"] == 0.0 and "nan" in e["label"]
+    assert _edge(ex, "W2", (0, 0))["linewidth"] > 0  # the other widths still scale with the finite values
+
+
+def test_deeper_network_draws_every_edge_without_labels():
+    params = mlp.init_params([3, 4, 4, 2], "tanh", seed=0)
+    X, Y = np.ones((1, 3)), np.zeros((1, 2))
+    ex = GradientFlowExplorer(mlp.forward, mlp.backward, A.ACTIVATIONS, params=params, x=X, y=Y, activation="tanh")
+    data = ex.diagram.edge_data()
+    assert len(data) == (3 + 1) * 4 + (4 + 1) * 4 + (4 + 1) * 2
+    assert not ex.diagram.labels and all(e["label"] == "" for e in data)
+    assert ex.gradcheck.ok
+    ref = mlp.backward(params, mlp.forward(params, X, "tanh"), Y, "tanh")
+    for e in data:
+        assert e["value"] == pytest.approx(ref[e["key"]][e["index"]], rel=1e-10, abs=1e-15)
+
+
+def test_activation_explorer_finds_parameters_of_a_students_own_functions():
+    def leaky(z, slope=0.01):
+        return np.where(z > 0, z, slope * z)
+
+    def leaky_grad(z, slope=0.01):
+        return np.where(z > 0, 1.0, slope)
+
+    ae = ActivationExplorer({"my_leaky": (leaky, leaky_grad)}, threshold=0.05)
+    assert ae.param == ("slope", 0.01) and ae.controls["param"].description == "slope"
+    assert ae.plot.small_fraction == pytest.approx(np.mean(ae.plot.z <= 0))
+    ae.controls["param"].value = 0.2
+    np.testing.assert_allclose(ae.plot.df_line.get_ydata(), leaky_grad(ae.plot.z, 0.2))
+    assert ae.plot.small_fraction == 0.0
