@@ -315,3 +315,33 @@ def test_validation_fails_a_wrong_reference_and_a_test_a_blank_passes(tmp_path, 
     error = report.reference_failures[0]["error"]
     assert "double(x)" in error and "expected" in error and "got" in error
     assert report.blank_passes == ['"""Passes for anyone."""']
+
+
+# --------------------------------------------------------------------------- secrecy while grading
+def test_nbgrader_copies_no_instructor_file_into_a_grading_folder():
+    """nbgrader's autograde copies every non-ignored, non-notebook file of source/NAME next to the student's
+    notebook; with autograder/nbgrader_config.py that is nothing (the MyST source holds the solutions)."""
+    from nbgrader import utils
+
+    cfg = release.nbgrader_config(ROOT / "class-unused")
+    ignore = list(cfg.CourseDirectory.ignore)
+    assert "*.md" in ignore
+    for name in NAMES:
+        folder = release.SOURCE_DIR / name
+        assert sorted(p.name for p in folder.iterdir() if p.is_file()) == [f"{name}.ipynb", f"{name}.md"]
+        assert utils.find_all_files(str(folder), ignore + ["*.ipynb"]) == []
+
+
+def test_solutions_is_not_importable_without_the_repository_on_the_path(tmp_path):
+    """What a grading kernel sees: the venv's interpreter, no PYTHONPATH, a scratch working folder."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    code = ("import importlib.util, course.assignments.checks; "
+            "print(importlib.util.find_spec('solutions'), importlib.util.find_spec('autograder'))")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["None", "None"]
