@@ -7,7 +7,6 @@ the finite-difference check must flag on exactly the right weights.
 import numpy as np
 import pytest
 
-pytest.importorskip("ipywidgets")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from course import plots, protocol  # noqa: E402
