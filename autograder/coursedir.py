@@ -25,7 +25,7 @@ import nbformat
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_SOURCE_DIR = os.path.join(REPO_ROOT, "autograder", "source")
 DEFAULT_COURSE_DIR = os.path.join(REPO_ROOT, "class")
-COURSE_ID = "backprop"
+COURSE_ID = "backprop-from-the-ground-up"  # as in autograder/nbgrader_config.py
 STUDENT_IN_SANDBOX = "student"  # workers grade under this pseudonym; the parent maps it back
 
 
@@ -38,6 +38,29 @@ def ensure_tools_on_path() -> None:
 
 
 ensure_tools_on_path()
+
+
+def _alembic_head_in_process() -> str:
+    """nbgrader's ``get_alembic_version`` runs ``alembic heads`` in a subprocess (seconds) every time it
+    creates a gradebook; the same answer from alembic's Python API, computed once."""
+    global _ALEMBIC_HEAD
+    if _ALEMBIC_HEAD is None:
+        import nbgrader
+        from alembic.config import Config as AlembicConfig
+        from alembic.script import ScriptDirectory
+
+        cfg = AlembicConfig()
+        cfg.set_main_option("script_location", os.path.join(os.path.dirname(nbgrader.__file__), "alembic"))
+        _ALEMBIC_HEAD = ScriptDirectory.from_config(cfg).get_current_head()
+    return _ALEMBIC_HEAD
+
+
+_ALEMBIC_HEAD = None
+
+
+def fast_gradebook_creation() -> None:
+    import nbgrader.api
+    nbgrader.api.get_alembic_version = _alembic_head_in_process
 
 
 class GradingError(Exception):
@@ -191,6 +214,10 @@ def nbgrader_config(root: str, db_url: str, assignment: str | None = None, stude
     from traitlets.config import Config
 
     c = Config()
+    shared = os.path.join(REPO_ROOT, "autograder", "nbgrader_config.py")
+    if os.path.exists(shared):  # the course's own settings (ignore patterns, stubs, timeouts)
+        from traitlets.config.loader import PyFileConfigLoader
+        c.merge(PyFileConfigLoader("nbgrader_config.py", path=os.path.dirname(shared)).load_config())
     c.CourseDirectory.root = os.path.abspath(root)
     c.CourseDirectory.db_url = db_url
     c.CourseDirectory.course_id = COURSE_ID
@@ -219,6 +246,8 @@ def generate_assignment(root: str, name: str, db_url: str) -> None:
     """Run nbgrader's ``GenerateAssignment`` in-process: release version + gradebook source cells."""
     from nbgrader.converters import GenerateAssignment
     from nbgrader.coursedir import CourseDirectory
+
+    fast_gradebook_creation()
 
     c = nbgrader_config(root, db_url, assignment=name)
     coursedir = CourseDirectory(config=c)

@@ -93,7 +93,7 @@ def run(args, out=sys.stdout, err=sys.stderr) -> int:
                 todo.append(make_task(sub, prepared[sub.assignment], key))
         pre_key = {n: preflight_mod.preflight_key(p, limits) for n, p in prepared.items()}
         pre_needed = [] if args.skip_preflight else [
-            prepared[n] for n in names if args.force or not state.preflight_ok(n, pre_key[n])]
+            prepared[n] for n in names if not state.preflight_ok(n, pre_key[n])]
         out.write(f"{len(intake.submissions)} submissions ({intake.layout} layout) for {', '.join(names)}; "
                   f"{len(todo)} to grade, {len(intake.submissions) - len(todo)} unchanged since the last run\n")
         t0 = time.monotonic()

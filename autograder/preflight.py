@@ -59,6 +59,9 @@ def check(kind: str, result: dict) -> list[str]:
         if kind == "blank" and points > 0:
             problems.append(f"blank notebook scores {fmt_points(points)}/{fmt_points(cell['max_points'])} on "
                             f"`{cell['grade_id']}` (the test passes without an answer)")
+    if kind == "reference":
+        for err in result.get("cell_errors", []):
+            problems.append(f"the reference notebook raises in cell `{err['cell']}`: {err['ename']}: {err['evalue']}")
     if result.get("reason"):
         problems.append(f"{kind}: {result['reason']}")
     return problems

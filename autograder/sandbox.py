@@ -215,7 +215,12 @@ class GuardedExecute(Execute):
             cell.outputs = list(cell.get("outputs", [])) + [_error_output("CellTimeoutError", self._stop_reason)]
             _kill(self.km)
             return cell
-        if self._timed_out:
+        if self._timed_out:  # say "timed out", not the KeyboardInterrupt our interrupt caused
+            outputs = [o for o in cell.get("outputs", [])
+                       if not (o.get("output_type") == "error" and o.get("ename") in ("KeyboardInterrupt",
+                                                                                     "CellTimeoutError"))]
+            cell.outputs = [_error_output("CellTimeoutError", f"the cell did not finish within {self.timeout:g} s "
+                                          "and was interrupted")] + outputs
             self._record(label, "timeout", f"timed out in cell {label} after {self.timeout:g} s")
             if not await self._responds():
                 self._stop_reason = (f"the kernel stopped responding after cell {label} timed out "

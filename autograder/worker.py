@@ -81,6 +81,18 @@ def restore_grading_metadata(nb, source_nb) -> list[str]:
         if meta and meta.get("grade_id"):
             by_id[meta["grade_id"]] = (cell.cell_type, meta)
     notes = []
+    # a grade_id used twice: nbgrader keeps the last copy but leaves an empty nbgrader dict on the others,
+    # which later crashes it (KeyError 'grade_id'); drop the metadata of the earlier copies ourselves
+    last = {}
+    for index, cell in enumerate(nb.cells):
+        gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if gid:
+            last.setdefault(gid, []).append(index)
+    for gid, indices in last.items():
+        if len(indices) > 1:
+            for index in indices[:-1]:
+                del nb.cells[index].metadata["nbgrader"]
+            notes.append(f"cell `{gid}` appeared more than once; only its last copy was graded")
     for cell in nb.cells:
         meta = cell.get("metadata", {}).get("nbgrader")
         if not meta or meta.get("grade_id") not in by_id:
@@ -181,6 +193,15 @@ def _notes_from_log(records) -> list[str]:
     return notes
 
 
+def _failure_from_log(records) -> str | None:
+    """The exception line of the traceback nbgrader logged (its other error lines are generic)."""
+    for level, msg in records:
+        if level >= logging.ERROR and "Traceback (most recent call last)" in msg:
+            lines = [ln for ln in msg.strip().splitlines() if ln.strip()]
+            return lines[-1].strip() if lines else None
+    return None
+
+
 def _cell_outcome(cell) -> dict | None:
     """The first failure shown by an executed graded cell: error name and message (never its source)."""
     for out in cell.get("outputs", []):
@@ -268,8 +289,7 @@ def grade_submission(task: dict, kernels: KernelSupply, limits: Limits) -> dict:
         try:
             app.start()
         except Exception as exc:
-            errors = [m for lvl, m in capture.records if lvl >= logging.ERROR and "Traceback" not in m]
-            failure = errors[0] if errors else f"{type(exc).__name__}: {exc}"
+            failure = _failure_from_log(capture.records) or f"{type(exc).__name__}: {exc}"
         notes += _notes_from_log(capture.records)
         events = list(getattr(GuardedExecute, "last_events", []))
 
@@ -295,10 +315,17 @@ def grade_submission(task: dict, kernels: KernelSupply, limits: Limits) -> dict:
                 "not_run": bool(outcome and outcome["ename"] in ("NotRun",)),
                 "no_response": comments.get(gc.grade_id) == "No response.",
             })
+        cell_errors = []  # errors outside graded cells (preflight reports them for the reference)
+        for index, cell in enumerate(graded.cells):
+            meta = cell.metadata.get("nbgrader", {})
+            if cell.cell_type == "code" and not meta.get("grade"):
+                outcome = _cell_outcome(cell)
+                if outcome and outcome["ename"] != "stderr":
+                    cell_errors.append({"cell": meta.get("grade_id") or f"number {index + 1}", **outcome})
         reason = "; ".join(dict.fromkeys(e["message"] for e in events))
         return {"student": task["student"], "assignment": name, "key": task["key"], "status": "graded",
                 "reason": reason, "notes": list(dict.fromkeys(notes)), "events": events, "cells": cells,
-                "comments": comments, "autograded": nbformat.writes(graded),
+                "comments": comments, "cell_errors": cell_errors, "autograded": nbformat.writes(graded),
                 "seconds": round(time.monotonic() - t0, 3)}
     finally:
         if GuardedExecute.prestarted_km is not None:  # nbgrader stopped before executing
