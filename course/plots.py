@@ -32,8 +32,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Circle
 from matplotlib.transforms import offset_copy
 
-__all__ = ["POSITIVE", "NEGATIVE", "FLAG", "new_figure", "set_dynamic", "replace_dynamic", "invalidate", "render_rgb", "render_png",
-           "NetworkDiagram", "ActivationPlot", "GradientNormBars", "PerceptronPlot", "unit_names"]
+__all__ = ["POSITIVE", "NEGATIVE", "FLAG", "new_figure", "set_dynamic", "replace_dynamic", "invalidate",
+           "render_rgb", "render_png", "NetworkDiagram", "ActivationPlot", "GradientNormBars", "PerceptronPlot", "unit_names"]
 
 POSITIVE = "#1f77b4"   # blue
 NEGATIVE = "#e66100"   # orange (a colour-blind-safe pair with blue)

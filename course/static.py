@@ -15,7 +15,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import itertools
 import json
+
+_serial = itertools.count(1)  # two displays of one player on a page still get distinct element ids
 
 __all__ = ["figure_png", "HtmlPlayer"]
 
@@ -103,13 +106,18 @@ class HtmlPlayer:
         return ["data:image/png;base64," + base64.b64encode(f).decode("ascii") for f in self.frames]
 
     def to_html(self) -> str:
-        """The HTML snippet (a ``<div>`` with one inline ``<script>``); its id is a hash of the content."""
+        """The HTML snippet (a ``<div>`` with one inline ``<script>``).
+
+        Element ids are a hash of the content plus a per-process serial number: unique on a page,
+        and the same from one book build to the next.
+        """
         uris = self.uris
         digest = hashlib.sha1("".join(uris).encode() + "\n".join(self.captions).encode()).hexdigest()[:12]
         # json.dumps leaves "</" intact; escape it so a caption can never close the <script> element
         captions_json = json.dumps(self.captions).replace("</", "<\\/")
         return _TEMPLATE.format(
-            uid=f"course-player-{digest}", width=self.width, first=uris[0], last=len(uris) - 1, n=len(uris),
+            uid=f"course-player-{digest}-{next(_serial)}", width=self.width, first=uris[0],
+            last=len(uris) - 1, n=len(uris),
             alt=html.escape(self.captions[0]), caption0=html.escape(self.captions[0]),
             frames_json=json.dumps(uris), captions_json=captions_json, interval=self.interval)
 
