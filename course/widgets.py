@@ -86,10 +86,32 @@ class _LiveFigure:
 
             px = int(self.figure.get_figwidth() * self.figure.dpi)
             self._image = w.Image(value=self.png, format="png", layout=w.Layout(width=f"{px}px"))
-            self._ui = self._build_ui(w)
+            self._message = w.HTML()
+            self._ui = w.VBox([self._build_ui(w), self._message])
             self._sync()
             self._after_redraw()
         return self._ui
+
+    def _callback(self, fn):
+        """Wrap a control's callback: ignored while syncing; an error (say, in *your* ``backward``) is
+        shown in red under the widget instead of vanishing into the front end's log."""
+        def run(*args):
+            if self._syncing:
+                return
+            try:
+                fn(*args)
+            except Exception as exc:  # noqa: BLE001 -- shown to the user, and kept in last_error
+                self.last_error = exc
+                self._message.value = (f'<pre style="color:{plots.FLAG};white-space:pre-wrap">'
+                                       f"{html.escape(type(exc).__name__)}: {html.escape(str(exc))}</pre>")
+        return run
+
+    last_error = None
+
+    @property
+    def message(self) -> str:
+        """The error line under the widget ('' when the last action succeeded)."""
+        return self.ui and self._message.value
 
     @property
     def controls(self) -> dict:
@@ -109,6 +131,7 @@ class _LiveFigure:
         if self._ui is not None:
             self._sync()
             self._image.value = self.png
+            self._message.value = ""
             self._after_redraw()
         return self.png
 
@@ -326,7 +349,8 @@ class GradientFlowExplorer(_LiveFigure):
         """The line above the picture: view, step, loss, output, and the gradient check's verdict."""
         out = ", ".join(plots._fmt(v) for v in np.mean(self.cache[f"a{self.L}"], axis=0))
         mean = "" if self.X.shape[0] == 1 else f" (mean of {self.X.shape[0]} samples)"
-        return (f"{view or self.view} view · step {self.step_count} · E = {self.loss:.6g} · output {out}{mean}. "
+        return (f"{view or self.view} view · step {self.step_count} · η = {self.lr:g} · E = {self.loss:.6g} · "
+                f"output {out}{mean}. "
                 f"{self.check_summary()}")
 
     @property
@@ -353,29 +377,31 @@ class GradientFlowExplorer(_LiveFigure):
     # ------------------------------------------------------------------ controls
     def _build_ui(self, w):
         c = {}
-        if self._X0.shape[0] == 1:
+        if self._X0.shape[0] == 1:  # one sample: a slider per input and per target (ranges include the data)
             for i in range(self.sizes[0]):
-                c[f"x{i}"] = w.FloatSlider(value=self._X0[0, i], min=-2, max=2, step=0.01,
+                v = float(self._X0[0, i])
+                c[f"x{i}"] = w.FloatSlider(value=v, min=min(-2.0, v), max=max(2.0, v), step=0.01,
                                            description=plots.unit_names(self.sizes)[0, i], continuous_update=False)
-                c[f"x{i}"].observe(lambda ch, i=i: self._on_input(), names="value")
+                c[f"x{i}"].observe(self._callback(lambda ch: self._on_input()), names="value")
             for k in range(self.sizes[-1]):
-                c[f"y{k}"] = w.FloatSlider(value=self._Y0[0, k], min=-1, max=2, step=0.01, description=f"target {k + 1}",
-                                           continuous_update=False)
-                c[f"y{k}"].observe(lambda ch: self._on_target(), names="value")
+                v = float(self._Y0[0, k])
+                c[f"y{k}"] = w.FloatSlider(value=v, min=min(-1.0, v), max=max(2.0, v), step=0.01,
+                                           description=f"target {k + 1}", continuous_update=False)
+                c[f"y{k}"].observe(self._callback(lambda ch: self._on_target()), names="value")
         c["lr"] = w.FloatLogSlider(value=self._lr0, base=10, min=-3, max=1, step=0.05, description="η",
                                    readout_format=".3g", continuous_update=False)
-        c["lr"].observe(lambda ch: self._on_lr(ch["new"]), names="value")
+        c["lr"].observe(self._callback(lambda ch: self._on_lr(ch["new"])), names="value")
         c["activation"] = w.Dropdown(options=self.names, value=self.activation, description="activation")
-        c["activation"].observe(lambda ch: None if self._syncing else self.set_activation(ch["new"]), names="value")
+        c["activation"].observe(self._callback(lambda ch: self.set_activation(ch["new"])), names="value")
         c["view"] = w.ToggleButtons(options=["forward", "backward"], value=self.view)
-        c["view"].observe(lambda ch: self._on_view(ch["new"]), names="value")
+        c["view"].observe(self._callback(lambda ch: self._on_view(ch["new"])), names="value")
         c["step"] = w.Button(description="step", tooltip="one gradient update")
-        c["step"].on_click(lambda b: self.step(1))
+        c["step"].on_click(self._callback(lambda b: self.step(1)))
         c["n_steps"] = w.BoundedIntText(value=10, min=1, max=10000, layout=w.Layout(width="7em"))
         c["train"] = w.Button(description="train N steps")
-        c["train"].on_click(lambda b: self.step(c["n_steps"].value))
+        c["train"].on_click(self._callback(lambda b: self.step(c["n_steps"].value)))
         c["reset"] = w.Button(description="reset")
-        c["reset"].on_click(lambda b: self.reset())
+        c["reset"].on_click(self._callback(lambda b: self.reset()))
         self._controls = c
         sliders = [c[k] for k in c if k[0] in "xy" and k[1:].isdigit()]
         self._status = w.HTML()
@@ -396,21 +422,16 @@ class GradientFlowExplorer(_LiveFigure):
         c["view"].value = self.view
 
     def _on_input(self):
-        if not self._syncing:
-            self.set_input([[self.controls[f"x{i}"].value for i in range(self.sizes[0])]])
+        self.set_input([[self.controls[f"x{i}"].value for i in range(self.sizes[0])]])
 
     def _on_target(self):
-        if not self._syncing:
-            self.set_target([[self.controls[f"y{k}"].value for k in range(self.sizes[-1])]])
+        self.set_target([[self.controls[f"y{k}"].value for k in range(self.sizes[-1])]])
 
     def _on_lr(self, value):
-        if not self._syncing:
-            self.lr = float(value)
-            self.redraw()
+        self.lr = float(value)
+        self.redraw()
 
     def _on_view(self, value):
-        if self._syncing:
-            return
         self.view = value
         self.redraw()
 
@@ -651,10 +672,10 @@ class VanishingGradients(_LiveFigure):
             "reset": w.Button(description="re-initialise"),
         }
         for k in ("depth", "activation", "gain"):
-            c[k].observe(lambda ch, k=k: self.configure(**{k: ch["new"]}), names="value")
-        c["lr"].observe(lambda ch: setattr(self, "lr", float(ch["new"])), names="value")
-        c["train"].on_click(lambda b: self.train(c["n_steps"].value))
-        c["reset"].on_click(lambda b: self.reset())
+            c[k].observe(self._callback(lambda ch, k=k: self.configure(**{k: ch["new"]})), names="value")
+        c["lr"].observe(self._callback(lambda ch: setattr(self, "lr", float(ch["new"]))), names="value")
+        c["train"].on_click(self._callback(lambda b: self.train(c["n_steps"].value)))
+        c["reset"].on_click(self._callback(lambda b: self.reset()))
         self._controls = c
         return w.VBox([self._image, w.HBox([w.VBox([c["depth"], c["activation"], c["gain"]]),
                                               w.VBox([c["lr"], w.HBox([c["train"], c["n_steps"]]), c["reset"]])])])
@@ -752,9 +773,9 @@ class ActivationExplorer(_LiveFigure):
              "threshold": w.FloatLogSlider(value=self.threshold, base=10, min=-4, max=0, step=0.1,
                                            description="|f'| <", readout_format=".2g", continuous_update=True)}
         self._controls = c
-        c["activation"].observe(lambda ch: None if self._syncing else self.set(name=ch["new"]), names="value")
-        c["param"].observe(lambda ch: None if self._syncing else self.set(param=ch["new"]), names="value")
-        c["threshold"].observe(lambda ch: None if self._syncing else self.set(threshold=ch["new"]), names="value")
+        c["activation"].observe(self._callback(lambda ch: self.set(name=ch["new"])), names="value")
+        c["param"].observe(self._callback(lambda ch: self.set(param=ch["new"])), names="value")
+        c["threshold"].observe(self._callback(lambda ch: self.set(threshold=ch["new"])), names="value")
         return w.HBox([self._image, w.VBox([c["activation"], c["param"], c["threshold"]])])
 
     def _sync_controls(self):
@@ -880,10 +901,10 @@ class PerceptronStepper(_LiveFigure):
              "step": w.Button(description="one update"),
              "step10": w.Button(description="10 updates"),
              "reset": w.Button(description="reset")}
-        c["function"].observe(lambda ch: None if self._syncing else self.set_function(ch["new"]), names="value")
-        c["step"].on_click(lambda b: self.step(1))
-        c["step10"].on_click(lambda b: self.step(10))
-        c["reset"].on_click(lambda b: self.reset())
+        c["function"].observe(self._callback(lambda ch: self.set_function(ch["new"])), names="value")
+        c["step"].on_click(self._callback(lambda b: self.step(1)))
+        c["step10"].on_click(self._callback(lambda b: self.step(10)))
+        c["reset"].on_click(self._callback(lambda b: self.reset()))
         self._controls = c
         return w.VBox([c["function"], self._image, w.HBox([c["step"], c["step10"], c["reset"]])])
 

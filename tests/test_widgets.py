@@ -375,3 +375,22 @@ def test_activation_explorer_finds_parameters_of_a_students_own_functions():
     ae.controls["param"].value = 0.2
     np.testing.assert_allclose(ae.plot.df_line.get_ydata(), leaky_grad(ae.plot.z, 0.2))
     assert ae.plot.small_fraction == 0.0
+
+
+def test_an_error_in_the_students_code_is_shown_under_the_widget():
+    calls = {"n": 0}
+
+    def fragile_backward(params, cache, Y, activations):
+        calls["n"] += 1
+        if calls["n"] > 1:
+            raise IndexError("list index out of range in my backward")
+        return mlp.backward(params, cache, Y, activations)
+
+    ex = GradientFlowExplorer(mlp.forward, fragile_backward, A.ACTIVATIONS)
+    assert ex.message == ""
+    ex.controls["step"].click()  # must not raise into the front end: shown instead
+    assert isinstance(ex.last_error, IndexError)
+    assert "IndexError: list index out of range in my backward" in ex.message
+    calls["n"] = -100
+    ex.controls["reset"].click()
+    assert ex.message == ""  # the next successful redraw clears it
