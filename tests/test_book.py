@@ -1,0 +1,195 @@
+"""The book: every chapter runs under nbval, the whole book builds with zero warnings, and the numbers
+chapter 5 renders are the reference package's.
+
+Slow (a cold build executes every chapter); deselect with ``-m "not book"``. Each chapter is a MyST
+markdown notebook; nbval needs ``.ipynb``, so the chapters are converted with jupytext into a
+temporary folder first (outputs are not stored, hence ``--nbval-lax``: every cell must run without
+error). The build runs once per session into a temporary ``--path-output`` (never ``_build/``).
+"""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+BIN = Path(PYTHON).parent
+
+pytestmark = [pytest.mark.book, pytest.mark.slow]
+
+BUILD_TIMEOUT = 720      # seconds for a cold build of the whole book (every chapter executes)
+CHAPTER_TIMEOUT = 240    # seconds for one chapter under nbval
+
+
+def _toc_files() -> list[str]:
+    """Documents listed in _toc.yml (``root`` and every ``file:``), e.g. ``book/04_backprop``."""
+    text = (ROOT / "_toc.yml").read_text()
+    return re.findall(r"^\s*(?:root|-\s*file):\s*(\S+)\s*$", text, flags=re.M)
+
+
+def _chapter_sources() -> list[Path]:
+    """The executable chapters: toc entries whose MyST source has code cells."""
+    out = []
+    for doc in _toc_files():
+        path = ROOT / f"{doc}.md"
+        if path.exists() and "```{code-cell}" in path.read_text():
+            out.append(path)
+    return out
+
+
+def _env(tmp: Path) -> dict:
+    """Environment for subprocesses: repo root importable, headless matplotlib, Jupyter state in ``tmp``."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env["PATH"] = str(BIN) + os.pathsep + env.get("PATH", "")
+    for var, sub in (("JUPYTER_CONFIG_DIR", "jcfg"), ("JUPYTER_RUNTIME_DIR", "jrt"), ("IPYTHONDIR", "ipy"),
+                     ("MPLCONFIGDIR", "mpl")):
+        env[var] = str(tmp / sub)
+    env["MPLBACKEND"] = "Agg"
+    env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
+    return env
+
+
+def test_toc_chapters_exist():
+    """Every document in the table of contents has a source under book/."""
+    missing = [doc for doc in _toc_files() if not (ROOT / f"{doc}.md").exists()]
+    assert not missing, f"_toc.yml lists documents without a source file: {missing}"
+
+
+# --------------------------------------------------------------------------- nbval
+@pytest.mark.timeout(CHAPTER_TIMEOUT + 60)
+@pytest.mark.parametrize("source", _chapter_sources(), ids=lambda p: p.stem)
+def test_chapter_runs_under_nbval(source: Path, tmp_path: Path):
+    notebook = tmp_path / f"{source.stem}.ipynb"
+    subprocess.run([PYTHON, "-m", "jupytext", "--quiet", "--to", "ipynb", "--output", str(notebook),
+                    str(source)], check=True, cwd=ROOT, env=_env(tmp_path), timeout=120)
+    (tmp_path / "pytest.ini").write_text("[pytest]\naddopts = -p no:cacheprovider\n")
+    result = subprocess.run(
+        [PYTHON, "-m", "pytest", "--nbval-lax", "-q", f"--rootdir={tmp_path}", "-c", str(tmp_path / "pytest.ini"),
+         f"--nbval-cell-timeout={CHAPTER_TIMEOUT}", "-p", "no:xdist", str(notebook)],
+        cwd=tmp_path, env=_env(tmp_path), capture_output=True, text=True, timeout=CHAPTER_TIMEOUT + 30)
+    assert result.returncode == 0, f"nbval failed for {source.name}:\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}"
+    assert re.search(r"\d+ passed", result.stdout), f"nbval ran no cells for {source.name}:\n{result.stdout[-2000:]}"
+
+
+# --------------------------------------------------------------------------- the build
+# One test builds the book and then checks the HTML: a session fixture would be built once per
+# pytest-xdist worker, so the build and every check of its output live in a single test.
+
+def _soup(path: Path):
+    from bs4 import BeautifulSoup
+
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+
+
+def _article_text(path: Path) -> str:
+    article = _soup(path).find("article")
+    assert article is not None, f"{path} has no <article> element"
+    return " ".join(article.get_text(" ").split())
+
+
+NUMBER = r"(-?\d+\.\d+)"
+
+#: key of solutions.worked_examples.lecture_221() -> sentence of chapter 5 whose last number shows it (6 decimals)
+CHAPTER5_SENTENCES = {
+    "yhat": r"output is \\\(\\hat y\\\) = " + NUMBER,
+    "E": r"that is, \\\(E\\\) = " + NUMBER,
+    "dE_dw5": r"So \\\(\\partial E / \\partial w_5\\\) = " + NUMBER,
+    "dE_dw6": r"\\\(\\partial E / \\partial w_6\\\) = " + NUMBER,
+    "new_w5": r"\\\(w_5\\\) moves to " + NUMBER,
+    "new_yhat": r"the new output \\\(\\hat y\\\) = " + NUMBER,
+    "new_E": r"the error falls from " + NUMBER + r" to " + NUMBER,
+}
+
+
+def check_every_toc_page_built(html: Path):
+    missing = [doc for doc in _toc_files() if not (html / f"{doc}.html").exists()]
+    assert not missing, f"pages missing from the built book: {missing}"
+
+
+def check_chapter5_prose_numbers(html: Path):
+    from solutions import worked_examples
+
+    r = worked_examples.lecture_221()
+    text = _article_text(html / "book" / "05_worked_example.html")
+    for key, pattern in CHAPTER5_SENTENCES.items():
+        match = re.search(pattern, text)
+        assert match, f"chapter 5 no longer contains the sentence for {key!r} (pattern {pattern!r})"
+        shown = match.group(match.lastindex)   # the sentence's last number is the one for `key`
+        assert shown == f"{r[key]:.6f}", f"chapter 5 shows {key} = {shown}, the reference gives {r[key]:.6f}"
+
+
+def check_chapter5_equations(html: Path):
+    """The displayed equations (MathJax source in the HTML) carry the reference's numbers."""
+    from solutions import worked_examples
+
+    r = worked_examples.lecture_221()
+    maths = " ".join(div.get_text() for div in _soup(html / "book" / "05_worked_example.html").find_all(class_="math"))
+    for key in ("s1", "a1", "s2", "a2", "s3", "a3", "E", "delta3", "delta1", "delta2", "dE_dw5", "dE_db1"):
+        assert f"= {r[key]:.6f}" in maths, f"no equation in chapter 5 ends in {key} = {r[key]:.6f}"
+    for key in ("new_w1", "new_w6", "new_b1", "new_b3"):
+        assert f"= {r[key]:.8f}" in maths, f"no update in chapter 5 ends in {key} = {r[key]:.8f}"
+
+
+def check_chapter5_slip_table(html: Path):
+    """The table beside the lecture's printed values marks as 'no' exactly the printed numbers our values do
+    not round to -- recomputed here from the reference values and the printed list."""
+    from solutions import worked_examples as we
+
+    r = we.lecture_221()
+    expected = [p.key for p in we.LECTURE_221_PRINTED if abs(r[p.key] - p.printed) > 0.5 * 10.0 ** -p.decimals + 1e-12]
+    assert expected, "the lecture is known to print at least one mis-rounded value (a2 = 0.5964)"
+    table = next((t for t in _soup(html / "book" / "05_worked_example.html").find_all("table")
+                  if "lecture prints" in t.get_text()), None)
+    assert table is not None, "chapter 5 has no table of the lecture's printed values"
+    rows = [[c.get_text(strip=True) for c in tr.find_all("td")] for tr in table.find_all("tr")]
+    rows = [row for row in rows if row]
+    assert len(rows) == len(we.LECTURE_221_PRINTED), f"{len(rows)} rows for {len(we.LECTURE_221_PRINTED)} numbers"
+    assert [row[1] for row in rows if row[-1] == "no"] == expected
+    for row, printed in zip(rows, we.LECTURE_221_PRINTED):
+        assert row[1] == printed.key and row[3] == f"{r[printed.key]:.6f}", f"table row {row} vs {printed}"
+
+
+def check_alt_text(html: Path):
+    images = 0
+    for page in sorted((html / "book").glob("*.html")):
+        for img in _soup(page).find("article").find_all("img"):
+            images += 1
+            alt = (img.get("alt") or "").strip()
+            assert len(alt) >= 10, f"{page.name}: image {img.get('src', '')[:60]!r} has no useful alt text ({alt!r})"
+    assert images >= 10, f"only {images} images in the whole book"
+
+
+def check_no_widget_cdn_scripts(html: Path):
+    """Interactive figures are kernel-free players: no page loads require.js or the widget manager."""
+    for page in (html / "book").glob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert "require.min.js" not in text and "html-manager" not in text, f"{page.name} loads widget JS from a CDN"
+
+
+@pytest.mark.timeout(BUILD_TIMEOUT + 60)
+def test_book_builds_without_warnings_and_renders_reference_numbers(tmp_path: Path):
+    """``jupyter-book build -W -n --keep-going`` (cold cache) exits 0 with no warning, then the HTML is checked:
+    every toc page exists; chapter 5's prose, equations and slip table show the reference package's values;
+    every image has alt text; no page loads widget JavaScript from a CDN."""
+    result = subprocess.run(
+        [str(BIN / "jupyter-book"), "build", "-W", "-n", "--keep-going", "--path-output", str(tmp_path), str(ROOT)],
+        cwd=ROOT, env=_env(tmp_path), capture_output=True, text=True, timeout=BUILD_TIMEOUT)
+    log = result.stdout + result.stderr
+    warnings = [line for line in log.splitlines() if "WARNING" in line and "IPKernelApp" not in line]
+    assert result.returncode == 0 and not warnings, (
+        f"jupyter-book build failed (exit {result.returncode}); warnings:\n" + "\n".join(warnings[:40])
+        + f"\n--- log tail ---\n{log[-4000:]}")
+    html = tmp_path / "_build" / "html"
+    assert (html / "index.html").exists(), f"no index.html in {html}"
+    check_every_toc_page_built(html)
+    check_chapter5_prose_numbers(html)
+    check_chapter5_equations(html)
+    check_chapter5_slip_table(html)
+    check_alt_text(html)
+    check_no_widget_cdn_scripts(html)
