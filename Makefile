@@ -14,7 +14,6 @@ export JUPYTER_DATA_DIR    := $(ROOT)/_build/jupyter/data
 export JUPYTER_RUNTIME_DIR := $(ROOT)/_build/jupyter/runtime
 export IPYTHONDIR          := $(ROOT)/_build/jupyter/ipython
 export MPLCONFIGDIR        := $(ROOT)/_build/jupyter/matplotlib
-export MPLBACKEND          := Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 # `solutions` is importable from the repository root only (it is not installed).
 export PYTHONPATH := $(ROOT)
