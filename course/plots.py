@@ -231,8 +231,9 @@ class NetworkDiagram:
             self._node_art[l, j] = dict(circle=circle, name=name, value=value, ring=ring)
         # titles and status lines live outside the picture (an HTML line in the widget, the caption in a
         # player): text is the costliest thing Agg draws, and these change on every redraw
-        self.legend = ax.text(0.0, 0.0, "blue > 0, orange < 0, line width ∝ |value|  "
-                              "(forward view: weights w and unit outputs; backward view: ∂E/∂w and δ)",
+        self.legend = ax.text(0.0, 0.0, "blue > 0, orange < 0, line width ∝ |value|  (forward view: weights w "
+                              "and unit outputs; backward view: ∂E/∂w and δ)\nred dashed, ✗ r: this gradient "
+                              "disagrees with finite differences, relative error r",
                               transform=ax.transAxes, ha="left", va="top", fontsize=fontsize - 1, color="#444444")
         set_dynamic(ax.figure, dynamic)
 
@@ -258,9 +259,12 @@ class NetworkDiagram:
             bad = on and e in flags
             art["flag"].set_visible(bad)
             if self.labels:
-                text = (f"{names[e]} = " if e in names else "") + _fmt(v)
+                if bad:  # a wrong gradient: its name and relative error (short: flagged edges crowd)
+                    text = (f"{names[e]} " if e in names else "") + f"✗ {flags[e]:.0e}"
+                else:
+                    text = (f"{names[e]} = " if e in names else "") + _fmt(v)
                 art["label"].set_visible(on)
-                art["label"].set_text((text + (f"\n✗ rel.err {flags[e]:.1e}" if bad else "")) if on else "")
+                art["label"].set_text(text if on else "")
                 art["label"].set_color(FLAG if bad else "black")
             art.update(value=v, flagged=bad, shown=on)
 
