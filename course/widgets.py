@@ -863,7 +863,7 @@ class PerceptronStepper(_LiveFigure):
     def reset(self):
         self.w = self._w0.copy()
         self.updates, self.position, self.last = 0, 0, None
-        self.history = [self.w.copy()]
+        self.history = [(self.w.copy(), self.position)]
         self.redraw()
 
     def predictions(self) -> np.ndarray:
@@ -883,15 +883,16 @@ class PerceptronStepper(_LiveFigure):
         self.redraw()
 
     def cycling(self) -> bool:
-        """True once a weight vector repeats: the rule is going round in circles (XOR)."""
-        seen = {tuple(np.round(w, 12)) for w in self.history[:-1]}
-        return len(self.history) > 1 and tuple(np.round(self.history[-1], 12)) in seen
+        """True once the stepper's whole state -- weights and the position in the cycle over the
+        inputs -- repeats: the updates are deterministic, so from then on they go round forever."""
+        key = [(tuple(np.round(w, 12)), pos) for w, pos in self.history]
+        return len(key) > 1 and key[-1] in key[:-1]
 
     def _draw(self):
         pred = self.predictions()
         n_wrong = int(np.sum(pred != self.y))
         state = ("converged" if n_wrong == 0 else
-                 "cycling: a weight vector repeats" if self.cycling() else f"{n_wrong} misclassified")
+                 "cycling: an earlier state repeats" if self.cycling() else f"{n_wrong} misclassified")
         w = ", ".join(f"{v:g}" for v in self.w)
         self.plot.update(self.w, pred, current=self.last,
                          title=f"{self.function.upper()}, update {self.updates}: w = [{w}]\n{state}")
@@ -924,7 +925,7 @@ class PerceptronStepper(_LiveFigure):
             if (function or self.function) != self.function:
                 self.set_function(function)
             self.w, self.updates, self.position, self.last = self._w0.copy(), 0, 0, None
-            self.history = [self.w.copy()]
+            self.history = [(self.w.copy(), self.position)]
             for k in range(limit + 1):
                 if k:
                     if updates is None and self.converged:
@@ -936,7 +937,10 @@ class PerceptronStepper(_LiveFigure):
                 what = ("start" if k == 0 else
                         f"update {self.updates} on input ({self.X[self.last, 0]:g}, {self.X[self.last, 1]:g})"
                         if self.last is not None else "nothing left to update")
-                verdict = "converged" if wrong == 0 else f"{wrong} of 4 misclassified"
+                verdict = ("converged" if wrong == 0 else f"{wrong} of 4 misclassified"
+                           + ("; weights and position in the input cycle repeat an earlier state, so the "
+                              "updates go round in this loop forever"
+                              if self.cycling() else ""))
                 captions.append(f"{self.function.upper()}, {what}: w = [{', '.join(f'{v:g}' for v in self.w)}], "
                                 f"{verdict}.")
         finally:
@@ -957,4 +961,4 @@ class PerceptronStepper(_LiveFigure):
         if self.w.shape != (3,):
             raise ValueError(f"update must return weights of shape (3,), got {self.w.shape}")
         self.updates, self.position, self.last = self.updates + 1, (i + 1) % len(self.y), i
-        self.history.append(self.w.copy())
+        self.history.append((self.w.copy(), self.position))

@@ -394,3 +394,22 @@ def test_an_error_in_the_students_code_is_shown_under_the_widget():
     calls["n"] = -100
     ex.controls["reset"].click()
     assert ex.message == ""  # the next successful redraw clears it
+
+
+def test_xor_cycle_is_declared_only_when_the_whole_state_repeats():
+    ps = PerceptronStepper(perceptron.rosenblatt_update, perceptron.predict, "xor")
+    X, t = ps.X, ps.y
+    w, pos, seen_states, seen_w = np.zeros(3), 0, {((0.0, 0.0, 0.0), 0)}, {(0.0, 0.0, 0.0)}
+    w_repeated_without_cycle = False
+    for _ in range(20):
+        wrong = perceptron.predict(w, X) != t
+        i = next(k for k in [(pos + j) % 4 for j in range(4)] if wrong[k])
+        w, pos = perceptron.rosenblatt_update(w, X[i], t[i]), (i + 1) % 4
+        state = (tuple(w), pos)
+        expected = state in seen_states
+        w_repeated_without_cycle |= tuple(w) in seen_w and not expected
+        seen_states.add(state)
+        seen_w.add(tuple(w))
+        ps.step()
+        assert ps.cycling() == expected
+    assert w_repeated_without_cycle and ps.cycling()  # the weights alone repeat before the state does
