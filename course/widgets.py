@@ -191,6 +191,14 @@ class GradientFlowExplorer(_LiveFigure):
     view : {"backward", "forward"}
         Which quantities the picture shows first.
 
+    What is drawn: in the forward view every edge carries its weight and every unit its net input
+    :math:`z` and output :math:`a` (means over the samples for a batch); in the backward view every
+    edge carries *your* :math:`\partial E/\partial w` and every unit its error signal, read off your
+    bias gradient, :math:`\delta_j = \partial E/\partial b_j` (summed over the samples). Edges whose
+    gradient disagrees with central differences (relative error above ``tol``, or not finite) are
+    dashed red and labelled with the relative error; the line above the picture gives the verdict.
+    The "step" button applies one update; "train N steps" applies N, checking the final state.
+
     Attributes
     ----------
     params, X, Y, lr, step_count, losses
