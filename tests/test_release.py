@@ -378,3 +378,20 @@ def test_instructor_drift_tolerates_last_bit_rounding_only(name):
     real = _perturb_first_case(text, lambda a: a * 1.001 + 1e-3)
     assert not release.same_up_to_rounding(text, real)
     assert not release.same_up_to_rounding(text, text.replace("Hidden", "Hiden", 1))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_points_announced_in_each_heading_are_the_points_its_cells_carry(name):
+    """"## Question 2 -- ... (4 points)" must equal the sum of the points of the graded cells under it."""
+    announced, carried, current = {}, {}, None
+    for cell in _instructor(name).cells:
+        heading = re.match(r"##\s+(Question \d+)\b.*?\((\d+) points?", cell.source) if cell.cell_type == "markdown" else None
+        if heading:
+            current = heading.group(1)
+            announced[current] = int(heading.group(2))
+            carried[current] = 0
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade"):
+            assert current is not None, f"{name}: graded cell {meta['grade_id']} before the first question"
+            carried[current] += meta["points"]
+    assert announced and announced == carried
