@@ -395,3 +395,36 @@ def test_points_announced_in_each_heading_are_the_points_its_cells_carry(name):
             assert current is not None, f"{name}: graded cell {meta['grade_id']} before the first question"
             carried[current] += meta["points"]
     assert announced and announced == carried
+
+
+@pytest.mark.timeout(180)
+def test_student_version_equals_what_nbgrader_generate_assignment_makes(tmp_path, monkeypatch):
+    """The release applies nbgrader's generate_assignment preprocessors in-process (no gradebook); the full
+    command, with its gradebook, gives the same student notebook."""
+    import os
+    import sys
+
+    from nbgrader.apps import NbGraderAPI
+
+    import nbgrader
+    import nbgrader.api
+    from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
+
+    # nbgrader asks the `alembic` command for the schema head on every gradebook it opens (seconds each):
+    # the same answer from alembic's API, once.
+    alembic_cfg = AlembicConfig()
+    alembic_cfg.set_main_option("script_location", os.path.join(os.path.dirname(nbgrader.__file__), "alembic"))
+    head = ScriptDirectory.from_config(alembic_cfg).get_current_head()
+    monkeypatch.setattr(nbgrader.api, "get_alembic_version", lambda: head)
+    monkeypatch.setenv("PATH", os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
+    name = NAMES[0]
+    (tmp_path / "source" / name).mkdir(parents=True)
+    shutil.copy(release.SOURCE_DIR / name / f"{name}.ipynb", tmp_path / "source" / name / f"{name}.ipynb")
+    api = NbGraderAPI(config=release.nbgrader_config(tmp_path))
+    result = api.generate_assignment(name, force=True, create=True)
+    assert result["success"], result.get("log")
+    theirs = nbformat.read(tmp_path / "release" / name / f"{name}.ipynb", as_version=4)
+    ours = nbformat.read(release.RELEASE_DIR / name / f"{name}.ipynb", as_version=4)
+    assert [(c.cell_type, c.id, c.source, c.metadata) for c in theirs.cells] == \
+           [(c.cell_type, c.id, c.source, c.metadata) for c in ours.cells]
