@@ -13,7 +13,6 @@ import ast
 import re
 import shutil
 import textwrap
-from pathlib import Path
 
 import nbformat
 import pytest
