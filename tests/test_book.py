@@ -61,25 +61,10 @@ def test_toc_chapters_exist():
     assert not missing, f"_toc.yml lists documents without a source file: {missing}"
 
 
-# --------------------------------------------------------------------------- nbval
-@pytest.mark.timeout(CHAPTER_TIMEOUT + 60)
-@pytest.mark.parametrize("source", _chapter_sources(), ids=lambda p: p.stem)
-def test_chapter_runs_under_nbval(source: Path, tmp_path: Path):
-    notebook = tmp_path / f"{source.stem}.ipynb"
-    subprocess.run([PYTHON, "-m", "jupytext", "--quiet", "--to", "ipynb", "--output", str(notebook),
-                    str(source)], check=True, cwd=ROOT, env=_env(tmp_path), timeout=120)
-    (tmp_path / "pytest.ini").write_text("[pytest]\naddopts = -p no:cacheprovider\n")
-    result = subprocess.run(
-        [PYTHON, "-m", "pytest", "--nbval-lax", "-q", f"--rootdir={tmp_path}", "-c", str(tmp_path / "pytest.ini"),
-         f"--nbval-cell-timeout={CHAPTER_TIMEOUT}", "-p", "no:xdist", str(notebook)],
-        cwd=tmp_path, env=_env(tmp_path), capture_output=True, text=True, timeout=CHAPTER_TIMEOUT + 30)
-    assert result.returncode == 0, f"nbval failed for {source.name}:\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}"
-    assert re.search(r"\d+ passed", result.stdout), f"nbval ran no cells for {source.name}:\n{result.stdout[-2000:]}"
-
-
 # --------------------------------------------------------------------------- the build
 # One test builds the book and then checks the HTML: a session fixture would be built once per
-# pytest-xdist worker, so the build and every check of its output live in a single test.
+# pytest-xdist worker, so the build and every check of its output live in a single test. It is
+# defined before the nbval tests so that pytest-xdist starts it first (it is the longest).
 
 def _soup(path: Path):
     from bs4 import BeautifulSoup
@@ -193,3 +178,19 @@ def test_book_builds_without_warnings_and_renders_reference_numbers(tmp_path: Pa
     check_chapter5_slip_table(html)
     check_alt_text(html)
     check_no_widget_cdn_scripts(html)
+
+
+# --------------------------------------------------------------------------- nbval
+@pytest.mark.timeout(CHAPTER_TIMEOUT + 60)
+@pytest.mark.parametrize("source", _chapter_sources(), ids=lambda p: p.stem)
+def test_chapter_runs_under_nbval(source: Path, tmp_path: Path):
+    notebook = tmp_path / f"{source.stem}.ipynb"
+    subprocess.run([PYTHON, "-m", "jupytext", "--quiet", "--to", "ipynb", "--output", str(notebook),
+                    str(source)], check=True, cwd=ROOT, env=_env(tmp_path), timeout=120)
+    (tmp_path / "pytest.ini").write_text("[pytest]\naddopts = -p no:cacheprovider\n")
+    result = subprocess.run(
+        [PYTHON, "-m", "pytest", "--nbval-lax", "-q", f"--rootdir={tmp_path}", "-c", str(tmp_path / "pytest.ini"),
+         f"--nbval-cell-timeout={CHAPTER_TIMEOUT}", "-p", "no:xdist", str(notebook)],
+        cwd=tmp_path, env=_env(tmp_path), capture_output=True, text=True, timeout=CHAPTER_TIMEOUT + 30)
+    assert result.returncode == 0, f"nbval failed for {source.name}:\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}"
+    assert re.search(r"\d+ passed", result.stdout), f"nbval ran no cells for {source.name}:\n{result.stdout[-2000:]}"
