@@ -269,6 +269,24 @@ def generate_assignment(root: str, name: str, db_url: str) -> None:
                            f"{stream.getvalue().strip() or exc}") from None
 
 
+def _source_state(name: str, source_dir: str):
+    nb = load_source_notebook(name, source_dir)
+    for i, cell in enumerate(nb.cells):  # nbformat 4.5 wants ids; keep any that exist
+        cell.setdefault("id", f"cell-{i}")
+    text = nbformat.writes(nb)
+    extras = source_files(name, source_dir)
+    h = hashlib.sha256(text.encode())
+    for rel in extras:
+        h.update(rel.encode())
+        h.update(file_sha256(os.path.join(source_dir, name, rel)).encode())
+    return nb, text, extras, h.hexdigest()
+
+
+def source_hash(name: str, source_dir: str = DEFAULT_SOURCE_DIR) -> str:
+    """Content hash of an assignment's instructor notebook and extra files (cheap: no nbgrader)."""
+    return _source_state(name, source_dir)[3]
+
+
 @dataclass
 class PreparedAssignment:
     """An assignment ready for grading: its instructor notebook, template gradebook and spec."""
@@ -287,16 +305,7 @@ def prepare_assignment(course_root: str, name: str, db_url: str, source_dir: str
 
     Only redone when the source changed (its hash is remembered in ``.autograder/``).
     """
-    nb = load_source_notebook(name, source_dir)
-    for i, cell in enumerate(nb.cells):  # nbformat 4.5 wants ids; keep any that exist
-        cell.setdefault("id", f"cell-{i}")
-    text = nbformat.writes(nb)
-    extras = source_files(name, source_dir)
-    h = hashlib.sha256(text.encode())
-    for rel in extras:
-        h.update(rel.encode())
-        h.update(file_sha256(os.path.join(source_dir, name, rel)).encode())
-    source_hash = h.hexdigest()
+    nb, text, extras, source_hash = _source_state(name, source_dir)
 
     state_dir = os.path.join(course_root, ".autograder")
     os.makedirs(state_dir, exist_ok=True)
@@ -337,7 +346,7 @@ def check_private(course_root: str) -> None:
     repo = os.path.realpath(REPO_ROOT)
     if not (root == repo or root.startswith(repo + os.sep)):
         return
-    probe = os.path.join(root, "gradebook.db")
+    probe = os.path.join(root, "reports", "grades.csv")  # (not a name .gitignore lists on its own)
     try:
         ignored = subprocess.run(["git", "-C", repo, "check-ignore", "-q", probe],
                                  capture_output=True, timeout=10).returncode == 0

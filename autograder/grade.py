@@ -14,11 +14,11 @@ import sys
 import time
 
 from .coursedir import (DEFAULT_COURSE_DIR, DEFAULT_SOURCE_DIR, GradingError, check_private,
-                        list_assignments, prepare_assignment, sqlite_url)
+                        list_assignments, prepare_assignment, source_hash, sqlite_url)
 from .intake import discover
 from .pool import Progress, WorkerPool
 from .report import open_gradebook, write_gradebook, write_reports, write_student_files
-from .sandbox import Limits
+from .limits import Limits
 from .state import State
 from . import preflight as preflight_mod
 
@@ -44,7 +44,7 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
 def limits_from(args) -> Limits:
     budget = args.notebook_budget if args.notebook_budget else 30 * args.timeout
     return Limits(cell_timeout=args.timeout, memory_mb=args.memory_mb, cpu_seconds=args.cpu_seconds,
-                  notebook_budget=budget)
+                  notebook_budget=budget, hide=(os.path.abspath(args.course_dir),))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,7 +66,22 @@ def make_task(sub, prepared, key: str) -> dict:
             "release_path": prepared.release_path, "spec": prepared.spec.to_json()}
 
 
+class _Phases:
+    """``AUTOGRADER_TIMING=1``: print how long each phase took (for profiling the fixed costs)."""
+
+    def __init__(self, err):
+        self.err, self.t = err, time.monotonic()
+        self.on = bool(os.environ.get("AUTOGRADER_TIMING"))
+
+    def __call__(self, label):
+        if self.on:
+            now = time.monotonic()
+            self.err.write(f"[timing] {label}: {now - self.t:.2f} s\n")
+            self.t = now
+
+
 def run(args, out=sys.stdout, err=sys.stderr) -> int:
+    phase = _Phases(err)
     course = os.path.abspath(args.course_dir)
     submissions = os.path.abspath(args.submissions)
     known = list_assignments(args.source_dir)
@@ -80,44 +95,52 @@ def run(args, out=sys.stdout, err=sys.stderr) -> int:
         err.write(f"warning: {w}\n")
 
     names = sorted({s.assignment for s in intake.submissions})
-    prepared = {n: prepare_assignment(course, n, db_url, args.source_dir) for n in names}
-    specs = {n: p.spec for n, p in prepared.items()}
+    phase("intake")
     limits = limits_from(args)
+    hashes = {n: source_hash(n, args.source_dir) for n in names}
     state = State(course)
+    pool = None
     try:
         stored = state.keys()
-        todo = []
-        for sub in intake.submissions:
-            key = sub.content_hash(prepared[sub.assignment].source_hash)
-            if args.force or stored.get((sub.student, sub.assignment)) != key:
-                todo.append(make_task(sub, prepared[sub.assignment], key))
-        pre_key = {n: preflight_mod.preflight_key(p, limits) for n, p in prepared.items()}
-        pre_needed = [] if args.skip_preflight else [
-            prepared[n] for n in names if not state.preflight_ok(n, pre_key[n])]
+        todo_subs = [(sub, key) for sub in intake.submissions
+                     for key in [sub.content_hash(hashes[sub.assignment])]
+                     if args.force or stored.get((sub.student, sub.assignment)) != key]
+        pre_key = {n: preflight_mod.preflight_key(hashes[n], limits) for n in names}
+        pre_names = [] if args.skip_preflight else [n for n in names if not state.preflight_ok(n, pre_key[n])]
+        phase("hashes and state")
+        if todo_subs or pre_names:  # workers boot (import nbgrader, start kernels) while we prepare
+            pool = WorkerPool(min(args.workers, max(1, len(todo_subs) + 2 * len(pre_names))), limits)
+        prepared = {n: prepare_assignment(course, n, db_url, args.source_dir) for n in names}
+        specs = {n: p.spec for n, p in prepared.items()}
+        todo = [make_task(sub, prepared[sub.assignment], key) for sub, key in todo_subs]
+        phase("prepare assignments")
         out.write(f"{len(intake.submissions)} submissions ({intake.layout} layout) for {', '.join(names)}; "
                   f"{len(todo)} to grade, {len(intake.submissions) - len(todo)} unchanged since the last run\n")
         t0 = time.monotonic()
         graded = 0
-        if todo or pre_needed:
-            with WorkerPool(min(args.workers, max(1, len(todo) + 2 * len(pre_needed))), limits) as pool:
-                if pre_needed:
-                    problems = preflight_mod.run_on_pool(pool, pre_needed)
-                    if problems:
-                        err.write(preflight_mod.failure_message(problems))
-                        return 3
-                    for p in pre_needed:
-                        state.put_preflight(p.name, pre_key[p.name], "ok")
-                    out.write(f"preflight ok: reference answers score full marks and blank notebooks zero "
-                              f"({', '.join(p.name for p in pre_needed)})\n")
-                progress = Progress(len(todo), stream=err)
-                tasks = list(enumerate(todo))
-                with open_gradebook(db_url) as gb:
-                    for _, result in pool.run(tasks, progress):
-                        write_gradebook(gb, result)          # 1. gradebook (committed)
-                        write_student_files(course, result)  # 2. feedback + autograded notebook
-                        state.put(result)                    # 3. only now: "done" (resumable)
-                        graded += 1
-                progress.close()
+        if pool is not None:
+            if pre_names:
+                problems = preflight_mod.run_on_pool(pool, [prepared[n] for n in pre_names])
+                if problems:
+                    err.write(preflight_mod.failure_message(problems))
+                    return 3
+                for n in pre_names:
+                    state.put_preflight(n, pre_key[n], "ok")
+                out.write(f"preflight ok: reference answers score full marks and blank notebooks zero "
+                          f"({', '.join(pre_names)})\n")
+                phase("preflight")
+            progress = Progress(len(todo), stream=err)
+            with open_gradebook(db_url) as gb:
+                for _, result in pool.run(list(enumerate(todo)), progress):
+                    write_gradebook(gb, result)          # 1. gradebook (committed)
+                    write_student_files(course, result)  # 2. feedback + autograded notebook
+                    state.put(result)                    # 3. only now: "done" (resumable)
+                    graded += 1
+            progress.close()
+            phase("grading")
+            pool.close()
+            pool = None
+            phase("pool stop")
         seconds = time.monotonic() - t0
         results = state.results(set(names))
         current = {(s.student, s.assignment) for s in intake.submissions}
@@ -125,6 +148,7 @@ def run(args, out=sys.stdout, err=sys.stderr) -> int:
         info = (f"{len(results)} submissions; graded {graded} in this run "
                 f"({seconds:.1f} s, {args.workers} workers, cell timeout {args.timeout:g} s)")
         paths = write_reports(course, results, specs)
+        phase("reports")
         problems = sum(1 for r in results if r["status"] != "graded" or r.get("reason"))
         out.write(f"{info}\n")
         out.write(f"{problems} submissions with problems (see the summary)\n" if problems else "")
@@ -133,6 +157,8 @@ def run(args, out=sys.stdout, err=sys.stderr) -> int:
                   f"gradebook: {db_url}\n")
         return 0
     finally:
+        if pool is not None:  # interrupted or failed: no waiting for anyone
+            pool.close(kill=True)
         state.close()
 
 

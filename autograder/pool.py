@@ -18,8 +18,14 @@ from collections import deque
 from dataclasses import asdict
 from multiprocessing.connection import wait
 
-from .sandbox import Limits
-from .worker import blank_result, finish, worker_main
+from .limits import Limits
+from .results import blank_result, finish
+
+
+def _worker_entry(*args):
+    """Runs in the spawned process: only there is nbgrader imported."""
+    from .worker import worker_main
+    worker_main(*args)
 
 
 class Progress:
@@ -67,7 +73,7 @@ class _Worker:
         self.slot = slot
         self.base = os.path.join(base, f"w{slot}-{time.monotonic_ns()}")
         self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=worker_main, args=(child, slot, self.base, asdict(limits)),
+        self.process = ctx.Process(target=_worker_entry, args=(child, slot, self.base, asdict(limits)),
                                    name=f"grader-{slot}", daemon=True)
         self.process.start()
         child.close()
@@ -87,11 +93,14 @@ class _Worker:
         self.conn.close()
         shutil.rmtree(self.base, ignore_errors=True)
 
-    def stop(self) -> None:
+    def ask_to_stop(self) -> None:
         try:
             self.conn.send(None)
         except (BrokenPipeError, OSError):
             pass
+
+    def stop(self) -> None:
+        self.ask_to_stop()
         self.process.join(10)
         if self.process.is_alive():
             self.kill()
@@ -117,6 +126,9 @@ class WorkerPool:
         self.close(kill=exc[0] is not None)
 
     def close(self, kill: bool = False) -> None:
+        if not kill:
+            for w in self.workers:  # all at once: each shuts its spare kernel down in parallel
+                w.ask_to_stop()
         for w in self.workers:
             w.kill() if kill else w.stop()
         shutil.rmtree(self.base, ignore_errors=True)

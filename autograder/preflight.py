@@ -25,8 +25,8 @@ def environment_fingerprint() -> str:
     return hashlib.sha256("\n".join([sys.version] + dists).encode()).hexdigest()
 
 
-def preflight_key(prepared, limits) -> str:
-    text = f"{prepared.source_hash}|{environment_fingerprint()}|{sorted(asdict(limits).items())}"
+def preflight_key(source_hash: str, limits) -> str:
+    text = f"{source_hash}|{environment_fingerprint()}|{sorted(asdict(limits).items())}"
     return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -18,7 +18,6 @@ import os
 import signal
 import sys
 import time
-from dataclasses import dataclass
 
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
@@ -27,49 +26,13 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
 from traitlets import Dict as TDict, Float, Integer
 
+from .limits import Limits  # noqa: F401  (re-exported)
+
 KERNEL_LAUNCHER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kernel_launcher.py")
 #: environment variables never passed to a grading kernel
 STRIPPED_ENV = ("PYTHONPATH", "PYTHONSTARTUP", "PYTHONHOME", "PYTHONUSERBASE", "JPY_PARENT_PID",
                 "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR",
                 "MPLCONFIGDIR", "COVERAGE_PROCESS_START", "VIRTUAL_ENV_PROMPT", "OLDPWD", "PWD")
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Resource limits of one grading kernel (0 = unlimited).
-
-    Attributes
-    ----------
-    cell_timeout : float
-        Seconds one cell may run before it is interrupted (nbgrader's ``Execute.timeout``).
-    memory_mb : int
-        Address-space limit (``RLIMIT_AS``): an allocation beyond it raises ``MemoryError``.
-    cpu_seconds : int
-        CPU-time limit of the kernel process (``RLIMIT_CPU``): beyond it the kernel is killed.
-    file_mb : int
-        Largest file the kernel may write (``RLIMIT_FSIZE``).
-    nproc : int
-        Processes the sandbox user may own (``RLIMIT_NPROC``; only with a dropped uid).
-    notebook_budget : float
-        Seconds of wall time for the whole notebook; cells after it are not run (score zero).
-    drop_uid : bool
-        When running as root, run each kernel as an unprivileged uid of its own.
-    """
-
-    cell_timeout: float = 30.0
-    memory_mb: int = 4096
-    cpu_seconds: int = 600
-    file_mb: int = 512
-    nproc: int = 256
-    notebook_budget: float = 900.0
-    drop_uid: bool = False
-
-    def launcher_args(self, uid: int = -1) -> list[str]:
-        args = ["--memory-mb", str(int(self.memory_mb)), "--cpu-seconds", str(int(self.cpu_seconds)),
-                "--file-mb", str(int(self.file_mb)), "--nproc", str(int(self.nproc))]
-        if uid >= 0:
-            args += ["--uid", str(uid), "--gid", str(uid)]
-        return args
 
 
 SANDBOX_UID_BASE = 61000  # worker slot k runs its kernels as uid 61000 + k (no passwd entry needed)
@@ -162,7 +125,10 @@ class GuardedExecute(Execute):
         self._t0 = time.monotonic()
         km = km or GuardedExecute.prestarted_km
         GuardedExecute.prestarted_km = None
+        cwd = (resources or {}).get("metadata", {}).get("path")
         try:
+            if km is not None:
+                km.sandbox_ns = _mount_ns(km.kernel_pid)
             nb, resources = super().preprocess(nb, resources, km=km)
         except DeadKernelError as exc:  # died before or between cells (e.g. while starting)
             self._record(None, "kernel_died", f"the kernel died before the notebook ran ({exc})")
@@ -175,6 +141,8 @@ class GuardedExecute(Execute):
                     pass
             if km is not None:
                 _shutdown(km)
+            if cwd:
+                _remove_links(cwd)  # nbgrader writes the graded notebook here next: never through a link
         return nb, resources
 
     def _record(self, label, kind, message):
@@ -251,14 +219,65 @@ class GuardedExecute(Execute):
             return False
 
 
+def _mount_ns(pid) -> str | None:
+    try:
+        return os.readlink(f"/proc/{pid}/ns/mnt") if pid else None
+    except OSError:
+        return None
+
+
 def _kill(km) -> None:
-    """SIGKILL a kernel's whole process group (jupyter_client starts kernels in their own session)."""
+    """SIGKILL a kernel's process group (jupyter_client starts kernels in their own session) and, when
+    it ran in a mount namespace of its own, every process left in that namespace (children that
+    called ``setsid`` to escape the group)."""
     pid = getattr(km, "kernel_pid", None)
     if pid:
         try:
             os.killpg(pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError, OSError):
             pass
+    ns = getattr(km, "sandbox_ns", None)
+    if ns and ns != _mount_ns(os.getpid()):
+        # Only our own children: the worker is a child subreaper, so processes a student started and
+        # detached (setsid, double fork) are re-parented to it, never to init. Namespace ids are
+        # recycled, hence both tests, and never the spare kernel booting for the next submission.
+        for entry in os.listdir("/proc"):
+            if (entry.isdigit() and int(entry) not in PROTECTED_PIDS and _parent_pid(entry) == os.getpid()
+                    and _mount_ns(entry) == ns):
+                try:
+                    os.kill(int(entry), signal.SIGKILL)
+                except OSError:
+                    pass
+
+
+#: pids a namespace sweep must never touch (the spare kernel of the worker)
+PROTECTED_PIDS: set = set()
+
+
+def become_subreaper() -> None:
+    """Orphans of our kernels get re-parented to this process (Linux ``PR_SET_CHILD_SUBREAPER``)."""
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)
+    except Exception:
+        pass
+
+
+def _parent_pid(pid) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _remove_links(folder: str) -> None:
+    try:
+        for entry in os.scandir(folder):
+            if entry.is_symlink():
+                os.unlink(entry.path)
+    except OSError:
+        pass
 
 
 def _shutdown(km) -> None:

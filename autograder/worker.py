@@ -22,11 +22,15 @@ import warnings
 
 import nbformat
 
-from .coursedir import COURSE_ID, STUDENT_IN_SANDBOX, AssignmentSpec, nbgrader_config, sqlite_url
-from .sandbox import GuardedExecute, LimitedKernelManager, Limits, _shutdown, kernel_env, sandbox_uid
-from . import feedback
+from .coursedir import COURSE_ID, REPO_ROOT, STUDENT_IN_SANDBOX, AssignmentSpec, nbgrader_config, sqlite_url
+from .limits import Limits
+from .results import blank_result, finish
+from .sandbox import (PROTECTED_PIDS, GuardedExecute, LimitedKernelManager, _shutdown, become_subreaper,
+                      kernel_env, sandbox_uid)
 
 KERNEL_ARGS = ["--HistoryManager.hist_file=:memory:"]
+#: repository folders a grading kernel never sees (the course kit ``course/`` and ``.venv`` stay visible)
+HIDDEN_REPO_DIRS = ("solutions", "autograder", "tests", "benchmarks", "book", ".git", "class", "_build")
 
 
 # --------------------------------------------------------------------------- reading the submission
@@ -112,47 +116,79 @@ def restore_grading_metadata(nb, source_nb) -> list[str]:
 
 # --------------------------------------------------------------------------- kernels started ahead
 class KernelSupply:
-    """Keeps one kernel booted ahead of need, each in a fresh scratch folder of its own."""
+    """Keeps one kernel booted ahead of need, each in a fresh scratch folder of its own.
+
+    The kernel starts in the very folder nbgrader will write the graded notebook to
+    (``kNNNNN/course/autograded/student/<assignment>``), so the spare kernel is started for the
+    assignment of the previous task (a different assignment gets a fresh kernel).
+    """
 
     def __init__(self, base: str, slot: int, limits: Limits, on_start=None):
         self.base, self.slot, self.limits = base, slot, limits
         self.uid = sandbox_uid(limits, slot)
         self.count = 0
         self.on_start = on_start
-        self.pending = None
+        self.pending = None  # (km, folder, assignment)
 
-    def _start(self):
+    def hidden_paths(self, folder: str) -> list[str]:
+        """What a kernel must not see: the reference package, sources, class data, other scratch folders."""
+        paths = [os.path.join(REPO_ROOT, d) for d in HIDDEN_REPO_DIRS] + list(self.limits.hide)
+        pool_base = os.path.dirname(self.base)
+        for parent, mine in ((pool_base, self.base), (self.base, folder)):
+            for entry in sorted(os.listdir(parent)):
+                path = os.path.join(parent, entry)
+                if path != mine and os.path.isdir(path):
+                    paths.append(path)
+        return [p for p in paths if os.path.isdir(p)]
+
+    def _start(self, assignment: str):
         from jupyter_core.utils import run_sync
 
         self.count += 1
         folder = os.path.join(self.base, f"k{self.count:05d}")
-        work, home = os.path.join(folder, "work"), os.path.join(folder, "home")
-        for d in (folder, work, home):
+        work = os.path.join(folder, "course", "autograded", STUDENT_IN_SANDBOX, assignment)
+        home = os.path.join(folder, "home")
+        for d in (work, home):
             os.makedirs(d, exist_ok=True)
-        os.chmod(folder, 0o711)
+        for d in (folder, os.path.join(folder, "course"), os.path.dirname(work), os.path.dirname(os.path.dirname(work))):
+            os.chmod(d, 0o711)
         for d in (work, home):
             os.chmod(d, 0o700)
             if self.uid >= 0:
                 os.chown(d, self.uid, self.uid)
-        km = LimitedKernelManager(kernel_name="python3", limit_args=self.limits.launcher_args(self.uid))
+        args = self.limits.launcher_args(self.uid)
+        if self.limits.isolate:
+            args += ["--writable", work, "--writable", home]
+            for path in self.hidden_paths(folder):
+                args += ["--hide", path]
+        km = LimitedKernelManager(kernel_name="python3", limit_args=args)
         run_sync(km.start_kernel)(cwd=work, env=kernel_env(home), extra_arguments=list(KERNEL_ARGS),
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if self.on_start:
             self.on_start(km.kernel_pid)
-        return km, folder
+        return km, folder, assignment
 
-    def take(self):
-        """A started kernel and its folder; the next one starts booting right away."""
-        km, folder = self.pending if self.pending else self._start()
+    def _protect(self):
+        PROTECTED_PIDS.clear()
+        if self.pending:
+            PROTECTED_PIDS.add(self.pending[0].kernel_pid)
+
+    def take(self, assignment: str):
+        """A started kernel for ``assignment`` and its folder; the next one starts booting right away."""
+        if self.pending and self.pending[2] != assignment:
+            self.close()
+        km, folder, _ = self.pending if self.pending else self._start(assignment)
         self.pending = None
-        self.pending = self._start()
+        self.pending = self._start(assignment)
+        self._protect()
         return km, folder
 
     def close(self):
         if self.pending:
             _shutdown(self.pending[0])
-            shutil.rmtree(self.pending[1], ignore_errors=True)
+            _rmtree(self.pending[1])
             self.pending = None
+            self._protect()
 
 
 # --------------------------------------------------------------------------- grading one submission
@@ -213,19 +249,21 @@ def _cell_outcome(cell) -> dict | None:
     return None
 
 
-def blank_result(task: dict, status: str, reason: str, notes=()) -> dict:
-    """Every autograded test scores zero (manual answers stay ungraded): for unreadable/missing notebooks."""
-    spec = AssignmentSpec.from_json(task["spec"])
-    cells = [{"grade_id": c.grade_id, "question": c.question, "auto": c.auto, "max_points": c.max_points,
-              "points": 0.0 if c.auto else None, "error": None, "not_run": True, "no_response": not c.auto}
-             for c in spec.cells]
-    return {"student": task["student"], "assignment": task["assignment"], "key": task["key"],
-            "status": status, "reason": reason, "notes": list(notes) + list(task.get("notes", [])),
-            "events": [], "cells": cells, "comments": {}, "autograded": None}
-
-
 def grade_submission(task: dict, kernels: KernelSupply, limits: Limits) -> dict:
-    """Grade one submission with nbgrader's ``Autograde`` in a scratch copy; return the result dict."""
+    """Grade one submission with nbgrader's ``Autograde`` in a scratch copy; return the result dict.
+
+    A kernel that dies before it ever answered (so before any student code ran: a start-up failure
+    of the machine, e.g. under heavy load) is replaced and the submission graded once more.
+    """
+    result = _grade_once(task, kernels, limits)
+    if result["status"] == "error" and "before replying to kernel_info" in result.get("reason", ""):
+        kernels.close()  # the spare kernel may share the trouble
+        result = _grade_once(task, kernels, limits)
+        result["notes"].append("the first grading kernel failed to start; graded with a fresh one")
+    return result
+
+
+def _grade_once(task: dict, kernels: KernelSupply, limits: Limits) -> dict:
     from nbgrader.api import Gradebook
     from nbgrader.converters import Autograde
     from nbgrader.coursedir import CourseDirectory
@@ -243,18 +281,15 @@ def grade_submission(task: dict, kernels: KernelSupply, limits: Limits) -> dict:
     if task.get("release_path"):
         notes += edited_locked_cells(nb, nbformat.read(task["release_path"], as_version=4))
 
-    km, folder = kernels.take()
+    km, folder = kernels.take(name)
+    private = folder + "-private"  # the private gradebook: outside every folder the kernel may write
     try:
         root = os.path.join(folder, "course")
         sub_dir = os.path.join(root, "submitted", STUDENT_IN_SANDBOX, name)
-        out_parent = os.path.join(root, "autograded", STUDENT_IN_SANDBOX)
         os.makedirs(sub_dir)
-        os.makedirs(out_parent)
-        for d in (root, os.path.join(root, "autograded"), out_parent):
-            os.chmod(d, 0o711)  # the kernel (another uid) may pass through to its folder, not list or read
         os.chmod(os.path.join(root, "submitted"), 0o700)
-        work = os.path.join(out_parent, name)
-        os.rename(os.path.join(folder, "work"), work)  # the booted kernel's cwd follows the rename
+        os.makedirs(private, mode=0o700)
+        work = os.path.join(root, "autograded", STUDENT_IN_SANDBOX, name)  # the kernel's cwd
         for rel, path in task.get("extra_files", {}).items():
             dest = os.path.join(sub_dir, rel)
             os.makedirs(os.path.dirname(dest), exist_ok=True)
@@ -262,7 +297,7 @@ def grade_submission(task: dict, kernels: KernelSupply, limits: Limits) -> dict:
         nbformat.write(nb, os.path.join(sub_dir, f"{name}.ipynb"))
         shutil.copytree(task["source_dir"], os.path.join(root, "source", name),
                         ignore=shutil.ignore_patterns("*.ipynb"))
-        db = os.path.join(root, "gradebook.db")
+        db = os.path.join(private, "gradebook.db")
         shutil.copyfile(task["template_db"], db)
         os.chmod(db, 0o600)
 
@@ -333,6 +368,7 @@ def grade_submission(task: dict, kernels: KernelSupply, limits: Limits) -> dict:
             GuardedExecute.prestarted_km = None
         _shutdown(km)
         _rmtree(folder)
+        _rmtree(private)
 
 
 def _rmtree(path):
@@ -345,18 +381,12 @@ def _rmtree(path):
     shutil.rmtree(path, onerror=onerror)
 
 
-def finish(task: dict, result: dict) -> dict:
-    """Attach the student's HTML feedback (built here, in parallel) to a result."""
-    spec = AssignmentSpec.from_json(task["spec"])
-    result["feedback_html"] = feedback.render(result, spec)
-    return result
-
-
 # --------------------------------------------------------------------------- the process
 def worker_main(conn, slot: int, base: str, limits_json: dict) -> None:
     """Entry point of a worker process: ``("grade", task)`` in, ``("done", task_id, result)`` out."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides about interrupts
     warnings.filterwarnings("ignore")  # nbgrader's SQLAlchemy chatter is not the instructor's business
+    become_subreaper()
     limits = Limits(**limits_json)
     os.makedirs(base, exist_ok=True)
     os.chmod(base, 0o711)
@@ -367,7 +397,7 @@ def worker_main(conn, slot: int, base: str, limits_json: dict) -> None:
 
     kernels = KernelSupply(base, slot, limits, on_start=lambda pid: conn.send(("kernel", slot, pid)))
     try:
-        kernels.pending = kernels._start()
+        kernels.pending = None  # started on the first task, for its assignment
         conn.send(("ready", slot, None))
         while True:
             msg = conn.recv()

@@ -44,7 +44,7 @@ ADD = "def add(a, b):\n    return a + b"
 MUL = "def mul(a, b):\n    return a * b"
 
 
-def crafted(release, source) -> dict:
+def crafted(release, source, canary) -> dict:
     """{student: notebook or raw bytes or None (nothing submitted) or (filename, notebook)}."""
     ok = _correct(release, source)
     out = {"control": ok}
@@ -97,6 +97,11 @@ def crafted(release, source) -> dict:
                                          "for up in ('..', '../..', '../../..'):\n"
                                          "    for entry in os.listdir(up):\n"
                                          "        shutil.rmtree(os.path.join(up, entry), ignore_errors=True)")
+    out["absolute_paths"] = _with_answer(ok, "mul", MUL + "\nimport os, shutil\n"
+                                         f"open({str(canary)!r}, 'a').write('pwned')\n")
+    out["reads_reference"] = _with_answer(ok, "add", "def add(a, b):\n"
+                                          f"    open({os.path.join(ROOT, 'solutions', 'mlp.py')!r}).read()\n"
+                                          "    return a + b")
     out["imports_solutions"] = _with_answer(ok, "add", "def add(a, b):\n    import solutions\n    return a + b")
     return out
 
@@ -127,7 +132,13 @@ EXPECTED = {
     "huge_50mb": ("graded", 3, 3, None),
     "writes_outside": ("graded", 3, 3, None),
     "imports_solutions": ("graded", 0, 3, None),
+    "absolute_paths": ("graded", 3, 3, None),
+    "reads_reference": ("graded", 0, 3, None),
 }
+
+
+def _autograded(course, student):
+    return (course / "autograded" / student / NAME / f"{NAME}.ipynb").read_text()
 
 
 def _tree_digest(folder):
@@ -150,7 +161,9 @@ def hostile_run(tmp_path_factory):
     release = nbformat.read(prepared.release_path, as_version=4)
     source = nbformat.read(os.path.join(prepared.source_dir, f"{NAME}.ipynb"), as_version=4)
     submitted = tmp / "in" / "submitted"
-    for student, item in crafted(release, source).items():
+    canary = tmp / "instructor_file.txt"  # an absolute path outside the submission's folder
+    canary.write_text("the instructor's file\n")
+    for student, item in crafted(release, source, canary).items():
         folder = submitted / student / NAME
         folder.mkdir(parents=True)
         filename = f"{NAME}.ipynb"
@@ -198,7 +211,10 @@ def test_failure_messages_name_the_cause(hostile_run):
     assert "No module named &#x27;solutions&#x27;" in fb("imports_solutions")
     assert "not run: the kernel died in cell `mul`" in fb("os_exit")
     assert "CellTimeoutError: the cell did not finish within 5 s" in fb("loop_in_function")
-    assert "NameError" in fb("reordered")  # graded in the student's order: the test ran before `add` existed
+    assert "NameError" in fb("reordered")
+    if os.geteuid() == 0:  # the read-only, hidden-folders namespace needs root (see kernel_launcher.py)
+        assert "Read-only file system" in _autograded(course, "absolute_paths")
+        assert "FileNotFoundError" in fb("reads_reference")  # graded in the student's order: the test ran before `add` existed
     for student in rows:
         for marker in ("SECRET_CASES", "HIDDEN_MUL_CASE", "BEGIN HIDDEN TESTS"):
             assert marker not in fb(student)
@@ -214,6 +230,8 @@ def test_summary_lists_every_problem_and_nothing_leaks(hostile_run):
     # the instructor's sources and every student's submitted files are untouched
     assert _tree_digest(tmp / "in") == before["input"]
     assert _tree_digest(FIXTURE_SOURCE) == before["source"]
+    if os.geteuid() == 0:  # absolute paths are read-only only inside the root-made namespace
+        assert (tmp / "instructor_file.txt").read_text() == "the instructor's file\n"
     for folder in (tmp, course, ROOT):
         assert not os.path.exists(os.path.join(folder, "escaped_by_student.txt"))
     assert not os.path.exists(os.path.join(os.path.expanduser("~"), "escaped_home.txt"))

@@ -1,0 +1,140 @@
+"""Grading a class: ``python -m autograder grade`` vs serial ``nbgrader autograde`` (one CLI call per student).
+
+Same submissions (a synthetic class cycling correct / blank / partial / each-question-wrong notebooks of
+one real assignment), same machine, one run:
+
+* ratio = seconds of serial ``nbgrader autograde ASSIGNMENT --student S`` calls / seconds of our command
+  (``--workers`` = cores, preflight skipped as nbgrader has none; the goal is >= 1.8x on 2 cores);
+* our seconds per submission against the bare cost of starting one kernel and running the instructor
+  notebook once (nbclient, no nbgrader): below 1 means parallel workers and pre-started kernels
+  grade a submission faster than a lone kernel can even run it;
+* (full run only) a class of 200 students x every assignment with a source, graded in one run: its time
+  and that no submission failed.
+"""
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import nbformat
+
+from benchmarks import Figure
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _env():
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)
+    env["PYTHONPATH"] = ROOT
+    env["MPLBACKEND"] = "Agg"
+    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
+    return env
+
+
+def _assignments():
+    from autograder import coursedir
+    return [n for n in ("01_perceptron", "02_xor_forward", "03_activations", "04_backprop", "05_training")
+            if os.path.isdir(os.path.join(coursedir.DEFAULT_SOURCE_DIR, n))]
+
+
+def _class(tmp, name, n_students, prefix="s"):
+    """Write ``n_students`` synthetic submissions of ``name``; return (students, PreparedAssignment)."""
+    from autograder import coursedir, synthetic
+    prep = coursedir.prepare_assignment(os.path.join(tmp, f"prep-{name}"), name,
+                                        coursedir.sqlite_url(os.path.join(tmp, f"prep-{name}.db")))
+    release = nbformat.read(prep.release_path, as_version=4)
+    source = nbformat.read(os.path.join(prep.source_dir, f"{name}.ipynb"), as_version=4)
+    variants = list(synthetic.variants(release, source).values())
+    students = {f"{prefix}{i:03d}": variants[i % len(variants)] for i in range(n_students)}
+    synthetic.write_class(os.path.join(tmp, "in"), name, students)
+    return students, prep, source
+
+
+def _ours(tmp, workers, course="course"):
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "autograder", "grade", os.path.join(tmp, "in"), "--course-dir",
+                    os.path.join(tmp, course), "--workers", str(workers), "--skip-preflight", "--timeout", "60"],
+                   cwd=ROOT, env=_env(), check=True, capture_output=True, timeout=7200)
+    return time.perf_counter() - t0
+
+
+def _nbgrader_serial(tmp, name, students):
+    """``nbgrader autograde NAME --student S`` once per student in a plain nbgrader course folder."""
+    from autograder import coursedir
+    root = os.path.join(tmp, "nbgrader-course")
+    db = coursedir.sqlite_url(os.path.join(root, "gradebook.db"))
+    coursedir.prepare_assignment(root, name, db)  # generate_assignment: not timed
+    for student in students:
+        shutil.copytree(os.path.join(tmp, "in", "submitted", student), os.path.join(root, "submitted", student))
+    with open(os.path.join(root, "nbgrader_config.py"), "w") as f:
+        f.write(f"c = get_config()\nc.CourseDirectory.root = {root!r}\nc.CourseDirectory.db_url = {db!r}\n"
+                f"c.CourseDirectory.course_id = {coursedir.COURSE_ID!r}\nc.Execute.timeout = 60\n")
+    env = _env()
+    env.pop("PYTHONPATH")
+    nbgrader = os.path.join(os.path.dirname(sys.executable), "nbgrader")
+    t0 = time.perf_counter()
+    for student in students:
+        subprocess.run([nbgrader, "autograde", name, "--student", student, "--force"], cwd=root, env=env,
+                       check=True, capture_output=True, timeout=600)
+    return time.perf_counter() - t0
+
+
+def _bare_kernel_run(source_nb, repeat=3):
+    """Start a kernel and run the instructor notebook once (nbclient), best of ``repeat``."""
+    from nbclient import NotebookClient
+    best = float("inf")
+    env_saved = os.environ.pop("PYTHONPATH", None)
+    try:
+        with tempfile.TemporaryDirectory() as cwd:
+            for _ in range(repeat):
+                nb = nbformat.from_dict(source_nb)
+                t0 = time.perf_counter()
+                NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
+                               resources={"metadata": {"path": cwd}}).execute()
+                best = min(best, time.perf_counter() - t0)
+    finally:
+        if env_saved is not None:
+            os.environ["PYTHONPATH"] = env_saved
+    return best
+
+
+def run(quick: bool = False) -> list[Figure]:
+    names = _assignments()
+    if not names:
+        return [Figure("grading: no assignment source yet", float("nan"))]
+    name = names[0]
+    n = 8 if quick else 40
+    workers = os.cpu_count() or 1
+    figures = []
+    with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
+        students, prep, source = _class(tmp, name, n)
+        t_ours = _ours(tmp, workers)
+        t_base = _nbgrader_serial(tmp, name, students)
+        bare = _bare_kernel_run(source)
+        figures.append(Figure(
+            f"grade {n} x {name}: serial nbgrader autograde / ours", t_base / t_ours,
+            f"{t_base:.1f} s vs {t_ours:.1f} s ({workers} workers)", goal=">= 1.8x on 2 cores"))
+        figures.append(Figure(
+            "grade: ours s/submission / bare kernel start+run", (t_ours / n) / bare,
+            f"{t_ours / n:.2f} s per submission vs {bare:.2f} s to start a kernel and run the notebook once",
+            goal="< 1"))
+    if not quick:
+        with tempfile.TemporaryDirectory(prefix="bench-grading-large-") as tmp:
+            total = 0
+            for assignment in names:
+                _class(tmp, assignment, 200)
+                total += 200
+            t_large = _ours(tmp, workers)
+            with open(os.path.join(tmp, "course", "reports", "grades.csv"), newline="") as f:
+                rows = list(csv.DictReader(f))
+            failed = sum(r["status"] != "graded" for r in rows)
+            figures.append(Figure(
+                f"large class: {total} submissions ({len(names)} assignments), students/s", len(rows) / t_large,
+                f"{t_large:.0f} s in one run, {failed} failed (of {len(rows)})", goal="0 failed"))
+    return figures
