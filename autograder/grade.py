@@ -32,7 +32,8 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db-url", default=None, help="gradebook database URL (default: sqlite in the course dir)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                         help="parallel grading workers (default: the number of cores)")
-    parser.add_argument("--timeout", type=float, default=30.0, help="seconds per cell before it is interrupted")
+    parser.add_argument("--timeout", type=float, default=60.0,
+                        help="seconds per cell before it is interrupted (default 60, as autograder/nbgrader_config.py)")
     parser.add_argument("--memory-mb", type=int, default=Limits.memory_mb,
                         help="address-space limit of each grading kernel in MB (0: none)")
     parser.add_argument("--cpu-seconds", type=int, default=Limits.cpu_seconds,
@@ -147,7 +148,7 @@ def run(args, out=sys.stdout, err=sys.stderr) -> int:
         results = [r for r in results if (r["student"], r["assignment"]) in current]
         info = (f"{len(results)} submissions; graded {graded} in this run "
                 f"({seconds:.1f} s, {args.workers} workers, cell timeout {args.timeout:g} s)")
-        paths = write_reports(course, results, specs)
+        paths = write_reports(course, results, specs, redraw=graded > 0)
         phase("reports")
         problems = sum(1 for r in results if r["status"] != "graded" or r.get("reason"))
         out.write(f"{info}\n")

@@ -68,6 +68,18 @@ class Progress:
             self.stream.flush()
 
 
+def _environ_or_args(pid) -> bytes:
+    """The command line and working folder of a process (our kernels run under the worker's folder)."""
+    out = b""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            out += f.read()
+        out += os.readlink(f"/proc/{pid}/cwd").encode()
+    except OSError:
+        pass
+    return out
+
+
 class _Worker:
     def __init__(self, ctx, slot: int, base: str, limits: Limits):
         self.slot = slot
@@ -83,7 +95,10 @@ class _Worker:
 
     def kill(self) -> None:
         for pid in list(self.kernel_pids):
-            try:
+            try:  # only if that pid is still one of our kernels (pids are reused)
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    if b"ipykernel_launcher" not in f.read() or self.base.encode() not in _environ_or_args(pid):
+                        continue
                 os.killpg(pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError, OSError):
                 pass
@@ -129,8 +144,11 @@ class WorkerPool:
         if not kill:
             for w in self.workers:  # all at once: each shuts its spare kernel down in parallel
                 w.ask_to_stop()
+            deadline = time.monotonic() + 3.0
+            for w in self.workers:
+                w.process.join(max(0.0, deadline - time.monotonic()))
         for w in self.workers:
-            w.kill() if kill else w.stop()
+            w.kill()  # no-op for a worker that already left; else it and its kernels
         shutil.rmtree(self.base, ignore_errors=True)
 
     def _replace(self, w: _Worker) -> None:

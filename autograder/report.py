@@ -22,6 +22,13 @@ def write_gradebook(gb, result: dict) -> None:
     ``gb`` is an open ``nbgrader.api.Gradebook``. Auto scores are set like nbgrader's
     ``SaveAutoGrades`` does; manual scores a grader entered are never touched.
     """
+    import warnings
+    with warnings.catch_warnings():  # nbgrader's own SQLAlchemy usage warns (SAWarning, a RuntimeWarning)
+        warnings.simplefilter("ignore")
+        _write_gradebook(gb, result)
+
+
+def _write_gradebook(gb, result: dict) -> None:
     name, student = result["assignment"], result["student"]
     gb.update_or_create_student(student)
     gb.update_or_create_submission(name, student)
@@ -159,8 +166,10 @@ def histogram(results: list[dict], spec: AssignmentSpec, path: str) -> None:
     plt.close(fig)
 
 
-def write_reports(course_root: str, results: list[dict], specs: dict, run_info: str = "") -> dict:
-    """Write reports/grades.csv, reports/summary.md and reports/histogram_<assignment>.png."""
+def write_reports(course_root: str, results: list[dict], specs: dict, run_info: str = "",
+                  redraw: bool = True) -> dict:
+    """Write reports/grades.csv, reports/summary.md and reports/histogram_<assignment>.png
+    (histograms only when ``redraw`` or missing: matplotlib is slow to import)."""
     out = os.path.join(course_root, "reports")
     os.makedirs(out, exist_ok=True)
     paths = {"csv": os.path.join(out, "grades.csv"), "summary": os.path.join(out, "summary.md")}
@@ -168,6 +177,9 @@ def write_reports(course_root: str, results: list[dict], specs: dict, run_info: 
     _write(paths["summary"], summary_text(results, specs, run_info))
     for name in sorted({r["assignment"] for r in results}):
         p = os.path.join(out, f"histogram_{name}.png")
+        if not redraw and os.path.exists(p):
+            paths[f"histogram_{name}"] = p
+            continue
         histogram([r for r in results if r["assignment"] == name], specs[name], p)
         paths[f"histogram_{name}"] = p
     return paths

@@ -231,7 +231,8 @@ def _kill(km) -> None:
     it ran in a mount namespace of its own, every process left in that namespace (children that
     called ``setsid`` to escape the group)."""
     pid = getattr(km, "kernel_pid", None)
-    if pid:
+    process = getattr(getattr(km, "provisioner", None), "process", None)
+    if pid and process is not None and process.poll() is None:  # never a reaped (maybe reused) pid
         try:
             os.killpg(pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError, OSError):
