@@ -7,8 +7,8 @@ previous / next / play buttons and a caption per frame. No external script, styl
 CDN: it works from ``file://`` and offline. In a notebook or a myst-nb page, a cell whose value is an
 :class:`HtmlPlayer` shows the player (``_repr_html_``, MIME type ``text/html``).
 
-Frames are PNGs reduced to an adaptive palette of at most ``colors`` colours (line art loses nothing
-visible and shrinks about three-fold), embedded as base64 ``data:`` URIs.
+Frames are PNGs reduced to an adaptive (octree) palette of at most ``colors`` colours (line art loses
+nothing visible and shrinks about three-fold), embedded as base64 ``data:`` URIs.
 """
 from __future__ import annotations
 

@@ -213,7 +213,7 @@ class GradientFlowExplorer(_LiveFigure):
     def __init__(self, forward, backward, activations=None, params=None, x=None, y=None, lr=None,
                  activation=None, output_activation=None, update=None, loss=None, activations_as="names",
                  check=True, tol=DEFAULT_TOL, h=1e-5, edge_names=None, view="backward",
-                 figsize=(7.5, 3.9), dpi=80):
+                 figsize=None, dpi=100):
         if not callable(forward) or not callable(backward):
             raise TypeError("forward and backward must be functions: forward(params, X, activations) -> cache, "
                             "backward(params, cache, Y, activations) -> grads")
@@ -249,9 +249,16 @@ class GradientFlowExplorer(_LiveFigure):
         if view not in ("forward", "backward"):
             raise ValueError(f"view must be 'forward' or 'backward', got {view!r}")
         self.view = view
-        self.figure = plots.new_figure(*figsize, dpi=dpi)
-        ax = self.figure.add_axes([0.01, 0.07, 0.98, 0.92])
-        self.diagram = plots.NetworkDiagram(ax, self.sizes)
+        width, height = figsize if figsize is not None else (7.6, None)
+        self.figure = plots.new_figure(width, height or 4.0, dpi=dpi)
+        ax = self.figure.add_axes([0.01, 0.1, 0.98, 0.89])
+        self.diagram = plots.NetworkDiagram(ax, self.sizes, fontsize=9)
+        if height is None:  # as tall as the drawing needs at this width, plus a band for the legend
+            (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+            band = 0.36
+            height = 0.98 * width * (y1 - y0) / (x1 - x0) + band + 0.04
+            self.figure.set_size_inches(width, height)
+            ax.set_position([0.01, band / height, 0.98, 1 - (band + 0.04) / height])
         self.reset()
 
     # ------------------------------------------------------------------ state
@@ -581,7 +588,7 @@ class VanishingGradients(_LiveFigure):
 
     def __init__(self, forward, backward, activations=None, init=None, update=None, loss=None, data=None,
                  depth=6, width=8, activation="sigmoid", output_activation="sigmoid", gain=1.0, lr=0.5, seed=0,
-                 activations_as="names", figsize=(9.0, 3.6), dpi=80):
+                 activations_as="names", figsize=(7.6, 3.5), dpi=100):
         self.forward, self.backward = forward, backward
         self.update = update or gradient_step
         self.init, self.loss_fn = init, loss
@@ -601,8 +608,8 @@ class VanishingGradients(_LiveFigure):
         self.depth, self.width, self.activation = int(depth), int(width), activation
         self.output_activation, self.gain, self.lr, self.seed = output_activation, float(gain), float(lr), seed
         self.figure = plots.new_figure(*figsize, dpi=dpi)
-        ax1 = self.figure.add_axes([0.09, 0.15, 0.5, 0.74])
-        ax2 = self.figure.add_axes([0.71, 0.15, 0.27, 0.74])
+        ax1 = self.figure.add_axes([0.09, 0.15, 0.5, 0.75])
+        ax2 = self.figure.add_axes([0.745, 0.15, 0.245, 0.75])
         self.bars = plots.GradientNormBars(ax1, ax2, self.depth + 1)
         self.reset()
 
@@ -729,7 +736,7 @@ class ActivationExplorer(_LiveFigure):
         Grid of inputs (default 601 points on [-6, 6]).
     """
 
-    def __init__(self, activations, name=None, threshold=0.05, z=None, figsize=(6.4, 3.6), dpi=80):
+    def __init__(self, activations, name=None, threshold=0.05, z=None, figsize=(7.6, 3.4), dpi=100):
         self.table = activation_table(activations)
         self.name = name or next(iter(self.table))
         if self.name not in self.table:
@@ -737,7 +744,7 @@ class ActivationExplorer(_LiveFigure):
         self.threshold = float(threshold)
         self.param = self._default_param(self.name)
         self.figure = plots.new_figure(*figsize, dpi=dpi)
-        self.plot = plots.ActivationPlot(self.figure.add_axes([0.09, 0.14, 0.88, 0.76]), z)
+        self.plot = plots.ActivationPlot(self.figure.add_axes([0.065, 0.14, 0.925, 0.77]), z)
         self.redraw()
 
     def _default_param(self, name):
@@ -847,7 +854,7 @@ class PerceptronStepper(_LiveFigure):
     """
 
     def __init__(self, update, predict, function="and", w0=(0.0, 0.0, 0.0), lr=1.0,
-                 functions=("and", "or", "xor"), figsize=(6.4, 3.8), dpi=80):
+                 functions=("and", "or", "xor"), figsize=(6.8, 4.4), dpi=100):
         if not callable(update) or not callable(predict):
             raise TypeError("pass update(w, x, t, lr) -> w and predict(w, X) -> outputs in {0, 1}")
         self.update_rule, self.predict_rule = update, predict
@@ -855,7 +862,7 @@ class PerceptronStepper(_LiveFigure):
         if self._w0.shape != (3,):
             raise ValueError(f"w0 must have shape (3,) = [w0 (bias), w1, w2], got {self._w0.shape}")
         self.figure = plots.new_figure(*figsize, dpi=dpi)
-        self._ax = self.figure.add_axes([0.09, 0.12, 0.6, 0.74])
+        self._ax = self.figure.add_axes([0.1, 0.1, 0.52, 0.8])
         self.set_function(function)
 
     def set_function(self, name):

@@ -413,3 +413,85 @@ def test_xor_cycle_is_declared_only_when_the_whole_state_repeats():
         ps.step()
         assert ps.cycling() == expected
     assert w_repeated_without_cycle and ps.cycling()  # the weights alone repeat before the state does
+
+
+# --------------------------------------------------------------------------- label layout
+def _drawn_label_rects(fig, texts):
+    """The rotated rectangle of each drawn text, measured from the renderer: (centre, unit axis, half sizes).
+
+    Independent of the layout code: the unrotated extent of the actual string at its font, centred
+    on the text's anchor (labels are centred, ``rotation_mode="anchor"``), turned by its rotation.
+    """
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    rects = []
+    for t in texts:
+        w, h, _ = renderer.get_text_width_height_descent(t.get_text(), t.get_fontproperties(), ismath=False)
+        angle = np.radians(t.get_rotation())
+        centre = t.get_transform().transform(t.get_position())
+        rects.append((t.get_text(), (centre, np.array([np.cos(angle), np.sin(angle)]), np.array([w / 2, h / 2]))))
+    return rects
+
+
+def _no_overlaps(diagram):
+    fig = diagram.ax.figure
+    labels = [a["label"] for a in diagram._edge_art.values() if a["label"].get_visible() and a["label"].get_text()]
+    assert labels, "nothing to check: no label is drawn"
+    values = [a["value"] for (l, j), a in diagram._node_art.items() if j >= 0 and a["value"].get_text()]
+    rects = _drawn_label_rects(fig, labels)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    obstacles = []  # unit circles (as their bounding squares) and the value texts above the units
+    for (l, j), art in diagram._node_art.items():
+        c = art["circle"]
+        (x0, y0), (x1, y1) = c.get_transform().transform([(c.center[0] - c.radius, c.center[1] - c.radius),
+                                                             (c.center[0] + c.radius, c.center[1] + c.radius)])
+        obstacles.append((diagram.names[l, j], (np.array([(x0 + x1) / 2, (y0 + y1) / 2]), np.array([1.0, 0.0]),
+                                                np.array([(x1 - x0) / 2, (y1 - y0) / 2]))))
+    for t in values:
+        bb = t.get_window_extent(renderer)
+        obstacles.append((t.get_text(), (np.array([(bb.x0 + bb.x1) / 2, (bb.y0 + bb.y1) / 2]), np.array([1.0, 0.0]),
+                                         np.array([bb.width / 2, bb.height / 2]))))
+    box = diagram.ax.bbox
+    for k, (name, rect) in enumerate(rects):
+        for other, rect2 in rects[k + 1:] + obstacles:
+            assert not plots._rects_overlap(rect, rect2), f"label {name!r} overlaps {other!r}"
+        c, u, half = rect
+        n = np.array([-u[1], u[0]])
+        for sx in (-1, 1):
+            for sy in (-1, 1):
+                x, y = c + sx * half[0] * u + sy * half[1] * n
+                assert box.x0 - 1 <= x <= box.x1 + 1 and box.y0 - 1 <= y <= box.y1 + 1, f"label {name!r} is clipped"
+    return len(rects)
+
+
+def test_rectangle_overlap_oracle():
+    unit = np.array([1.0, 0.0])
+    diag = np.array([1.0, 1.0]) / np.sqrt(2)
+    assert plots._rects_overlap((np.zeros(2), unit, np.ones(2)), (np.array([1.9, 0.0]), unit, np.ones(2)))
+    assert not plots._rects_overlap((np.zeros(2), unit, np.ones(2)), (np.array([2.1, 0.0]), unit, np.ones(2)))
+    # axis-aligned boxes would overlap here; the rotated ones do not (a diamond beside a square's corner)
+    assert not plots._rects_overlap((np.zeros(2), unit, np.ones(2)), (np.array([2.3, 2.3]), diag, np.ones(2)))
+
+
+@pytest.mark.parametrize("view", ["forward+error", "backward"])
+def test_edge_labels_of_the_lecture_network_do_not_overlap(explorer, view):
+    """The crossing edges (w2 with w3) and the two hidden-layer bias edges used to share a spot."""
+    explorer.reset()
+    explorer._draw(view)
+    assert _no_overlaps(explorer.diagram) == 9
+
+
+@pytest.mark.parametrize("sizes", [[2, 3, 1], [2, 2, 2], [3, 4, 2]])
+def test_edge_labels_of_small_networks_do_not_overlap(sizes):
+    params = mlp.init_params(sizes, "sigmoid", seed=1)
+    ex = GradientFlowExplorer(mlp.forward, mlp.backward, A.ACTIVATIONS, params=params,
+                              x=np.full((1, sizes[0]), 0.5), y=np.full((1, sizes[-1]), 0.2))
+    diagram = ex.diagram
+    if not diagram.labels:  # 3-4-2 has 26 edges: too many for labels by default; force them on
+        fig = plots.new_figure(9.0, 6.0)
+        diagram = plots.NetworkDiagram(fig.add_axes([0, 0, 1, 1]), sizes, labels=True, max_width=4)
+    n_edges = sum((sizes[l - 1] + 1) * sizes[l] for l in range(1, len(sizes)))
+    for values in (params, ex.grads):
+        diagram.set_edges(values)
+        assert _no_overlaps(diagram) == n_edges
