@@ -55,43 +55,12 @@ def _env(tmp: Path) -> dict:
     return env
 
 
-def test_toc_chapters_exist():
-    """Every document in the table of contents has a source under book/."""
-    missing = [doc for doc in _toc_files() if not (ROOT / f"{doc}.md").exists()]
-    assert not missing, f"_toc.yml lists documents without a source file: {missing}"
-
-
-def _prose_decimals(markdown: str) -> list[str]:
-    """Decimal numbers with 3 or more decimals written in a chapter's text (prose and math), i.e. outside code
-    cells, fences, front matter and glue roles -- where a computed value would be typed by hand."""
-    text = re.sub(r"^---\n.*?\n---\n", " ", markdown, flags=re.S)
-    text = re.sub(r"```.*?```", " ", text, flags=re.S)
-    text = re.sub(r"\{glue[^}]*\}`[^`]*`", " ", text)
-    return re.findall(r"(?<![\w.])-?\d+\.\d{3,}\b", text)
-
-
-def test_prose_decimals_helper_finds_typed_numbers():
-    assert _prose_decimals("The error is 0.02577 and $a = 1.2252$.\n```{code-cell}\nx = 0.123456\n```\n"
-                           "{glue:text}`E:.6f` 0.5") == ["0.02577", "1.2252"]
-
-
-def test_no_hand_typed_results_in_prose():
-    """Heuristic: a number with 3+ decimals in the text must be one the lectures print (quoted to name a slip);
-    every computed value reaches the text through glue or a cell output."""
-    from solutions import worked_examples as we
-
-    quoted = {f"{p.printed:.{p.decimals}f}" for p in we.LECTURE_221_PRINTED}
-    quoted |= {f"{value:.{decimals}f}" for value, decimals, _ in we.CLASSIC_222_PUBLISHED.values()}
-    typed = {doc: [x for x in _prose_decimals((ROOT / f"{doc}.md").read_text()) if x.lstrip("-") not in quoted]
-             for doc in _toc_files() if (ROOT / f"{doc}.md").exists()}
-    typed = {doc: numbers for doc, numbers in typed.items() if numbers}
-    assert not typed, f"numbers typed into the text instead of glued from code: {typed}"
-
-
 # --------------------------------------------------------------------------- the build
 # One test builds the book and then checks the HTML: a session fixture would be built once per
-# pytest-xdist worker, so the build and every check of its output live in a single test. It is
-# defined before the nbval tests so that pytest-xdist starts it first (it is the longest).
+# pytest-xdist worker, so the build and every check of its output live in a single test. It is the
+# first test of this module: pytest-xdist hands each worker its first tests in consecutive pairs, so
+# the build starts at once on one worker, followed there only by a quick test, while the other worker
+# runs the quick tests and the chapters under nbval (nothing long queues up behind the build).
 
 def _soup(path: Path):
     from bs4 import BeautifulSoup
@@ -205,6 +174,40 @@ def test_book_builds_without_warnings_and_renders_reference_numbers(tmp_path: Pa
     check_chapter5_slip_table(html)
     check_alt_text(html)
     check_no_widget_cdn_scripts(html)
+
+
+# --------------------------------------------------------------------------- quick checks of the sources
+def test_toc_chapters_exist():
+    """Every document in the table of contents has a source under book/."""
+    missing = [doc for doc in _toc_files() if not (ROOT / f"{doc}.md").exists()]
+    assert not missing, f"_toc.yml lists documents without a source file: {missing}"
+
+
+def _prose_decimals(markdown: str) -> list[str]:
+    """Decimal numbers with 3 or more decimals written in a chapter's text (prose and math), i.e. outside code
+    cells, fences, front matter and glue roles -- where a computed value would be typed by hand."""
+    text = re.sub(r"^---\n.*?\n---\n", " ", markdown, flags=re.S)
+    text = re.sub(r"```.*?```", " ", text, flags=re.S)
+    text = re.sub(r"\{glue[^}]*\}`[^`]*`", " ", text)
+    return re.findall(r"(?<![\w.])-?\d+\.\d{3,}\b", text)
+
+
+def test_prose_decimals_helper_finds_typed_numbers():
+    assert _prose_decimals("The error is 0.02577 and $a = 1.2252$.\n```{code-cell}\nx = 0.123456\n```\n"
+                           "{glue:text}`E:.6f` 0.5") == ["0.02577", "1.2252"]
+
+
+def test_no_hand_typed_results_in_prose():
+    """Heuristic: a number with 3+ decimals in the text must be one the lectures print (quoted to name a slip);
+    every computed value reaches the text through glue or a cell output."""
+    from solutions import worked_examples as we
+
+    quoted = {f"{p.printed:.{p.decimals}f}" for p in we.LECTURE_221_PRINTED}
+    quoted |= {f"{value:.{decimals}f}" for value, decimals, _ in we.CLASSIC_222_PUBLISHED.values()}
+    typed = {doc: [x for x in _prose_decimals((ROOT / f"{doc}.md").read_text()) if x.lstrip("-") not in quoted]
+             for doc in _toc_files() if (ROOT / f"{doc}.md").exists()}
+    typed = {doc: numbers for doc, numbers in typed.items() if numbers}
+    assert not typed, f"numbers typed into the text instead of glued from code: {typed}"
 
 
 # --------------------------------------------------------------------------- nbval
