@@ -29,9 +29,17 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
+# The execution cache notices changes to a chapter's own cells only; when the packages the chapters
+# import have changed since the last successful build, every chapter is executed afresh.
+BOOK_STAMP := _build/.book-built
+
 book: venv
 	$(PY) -m autograder release
+	@if [ -f $(BOOK_STAMP) ] && [ -n "$$(find solutions course -name '*.py' -newer $(BOOK_STAMP) -print -quit)" ]; then \
+		echo "solutions/ or course/ changed since the last build: re-executing every chapter"; \
+		rm -rf _build/.jupyter_cache; fi
 	$(VENV)/bin/jupyter-book build -W -n --keep-going .
+	@touch $(BOOK_STAMP)
 	@echo "Book built: open $(ROOT)/_build/html/index.html in a browser"
 
 test: venv
