@@ -8,7 +8,8 @@ frame of a static player.
 * :class:`NetworkDiagram` -- an MLP as a graph. Edges carry a value per weight (the weight in the
   forward view, :math:`\partial E/\partial w` in the backward view): colour = sign
   (:data:`POSITIVE` / :data:`NEGATIVE`), line width proportional to the magnitude,
-  ``width = max_width * |v| / max |v|``. A grey hairline under every edge keeps zero-valued edges
+  ``width = max(min_width, max_width * |v| / max |v|)`` for ``v != 0`` (the floor keeps the sign's
+  colour readable on tiny values, e.g. first-layer gradients). A grey hairline under every edge keeps zero-valued edges
   visible. Flagged edges (gradient-check mismatches) get a red dashed overlay and a red label.
   Bias weights are edges from a "+1" unit (the :math:`x_0 = 1` convention).
 * :class:`ActivationPlot` -- :math:`f` and :math:`f'` with the band where :math:`|f'| <` threshold shaded.
@@ -33,6 +34,8 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle
+from matplotlib.text import Text
+from matplotlib.transforms import offset_copy
 
 __all__ = ["POSITIVE", "NEGATIVE", "FLAG", "new_figure", "set_dynamic", "replace_dynamic", "invalidate",
            "render_rgb", "render_png", "NetworkDiagram", "ActivationPlot", "GradientNormBars", "PerceptronPlot", "unit_names"]
@@ -110,10 +113,15 @@ def _render(fig) -> None:
 
 def _draw_into_buffer(fig) -> None:
     canvas = fig.canvas
-    dynamic = getattr(fig, "_course_dynamic", None)
-    if not dynamic:
-        canvas.draw()
-    else:
+    patched = canvas.get_renderer()  # cached by the canvas for this size; canvas.draw() reuses it
+    fast = _FAST_TEXT and "draw_text" not in vars(patched)
+    if fast:  # one bitmap per string (see _draw_text_one_bitmap)
+        patched.draw_text = _draw_text_one_bitmap.__get__(patched)
+    try:
+        dynamic = getattr(fig, "_course_dynamic", None)
+        if not dynamic:
+            canvas.draw()
+            return
         size = tuple(canvas.get_width_height())
         bg = getattr(fig, "_course_background", None)
         if bg is None or bg[0] != size:
@@ -123,24 +131,20 @@ def _draw_into_buffer(fig) -> None:
         else:
             canvas.restore_region(bg[1])
         renderer = canvas.get_renderer()
-        fast = _FAST_TEXT and not hasattr(renderer, "_course_fast_text")
-        if fast:  # one bitmap per string for the dynamic texts (see _draw_text_one_bitmap)
-            renderer.draw_text = _draw_text_one_bitmap.__get__(renderer)
-            renderer._course_fast_text = True
-        try:
-            for a in sorted(dynamic, key=lambda a: a.get_zorder()):
-                if a.get_visible():
-                    a.draw(renderer)
-        finally:
-            if fast:
-                del renderer.draw_text, renderer._course_fast_text
+        for a in sorted(dynamic, key=lambda a: a.get_zorder()):
+            if a.get_visible():
+                a.draw(renderer)
+    finally:
+        if fast:
+            del patched.draw_text
 
 
 def _draw_text_one_bitmap(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
     """Agg text as one bitmap per string (matplotlib < 3.10's way), for the redrawn texts.
 
     matplotlib 3.10+ renders and composites every glyph separately, through Python: for the dozen
-    short, changing labels of a diagram that is half of a redraw. Laying the string out and
+    short, changing labels of a diagram that is half of a redraw (and most of a full draw's time
+    goes to tick labels). Laying the string out and
     rasterising it in one FreeType call (then rotating the bitmap) is 2-3x faster and looks the
     same at these sizes. Math text, and any failure, fall back to the stock method.
     """
@@ -238,6 +242,20 @@ def _rects_overlap(A, B) -> bool:
     return True
 
 
+class _EdgeLabel(Text):
+    """An edge label that re-runs its diagram's label layout before drawing, so the layout follows
+    the figure's final geometry (``tight_layout``, another dpi in ``savefig``); a no-op when unchanged."""
+
+    def __init__(self, diagram, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._diagram = diagram
+
+    def draw(self, renderer):
+        if self._diagram.labels and self.get_visible():
+            self._diagram._layout_labels(self._diagram._label_names)
+        super().draw(renderer)
+
+
 class NetworkDiagram:
     """An MLP with layer ``sizes`` drawn on ``ax``; update edge values and node texts in place.
 
@@ -245,8 +263,10 @@ class NetworkDiagram:
     unit ``j`` of layer 2; ``("b2", (j,))`` from the bias unit of layer 1 to unit ``j`` of layer 2.
     """
 
-    def __init__(self, ax, sizes, max_width: float = 8.0, labels: bool | None = None, fontsize: float = 8):
+    def __init__(self, ax, sizes, max_width: float = 8.0, labels: bool | None = None, fontsize: float = 8,
+                 min_width: float = 1.0):
         self.ax, self.sizes, self.max_width = ax, [int(s) for s in sizes], float(max_width)
+        self.min_width = float(min_width)
         L = len(self.sizes) - 1
         self.L = L
         n_edges = sum((self.sizes[l - 1] + 1) * self.sizes[l] for l in range(1, L + 1))
@@ -268,7 +288,8 @@ class NetworkDiagram:
         ax.set_xlim(min(xs) - 0.9, max(xs) + 1.0)
         ax.set_ylim(min(ys) - 0.55, max(ys) + 1.1)
         self.r, self.fontsize, self.label_fontsize = r, float(fontsize), float(fontsize) - 1
-        self._segments, self._layout_key = {}, None
+        self._segments, self._layout_key, self._label_names = {}, None, {}
+        self._has_values = False  # value texts beside the units (set_nodes): room is kept for them
         self.edges, self._edge_art, dynamic = [], {}, []
         for l in range(1, L + 1):
             for j in range(self.sizes[l]):
@@ -287,9 +308,10 @@ class NetworkDiagram:
                         ax.add_line(art)
                     dynamic += [line, flag]
                     # placed by _layout_labels (beside the line, clear of units and other labels)
-                    label = ax.text((x0 + x1) / 2, (y0 + y1) / 2, "", fontsize=self.label_fontsize,
-                                    ha="center", va="center", rotation_mode="anchor", zorder=5,
-                                    visible=self.labels)
+                    label = _EdgeLabel(self, (x0 + x1) / 2, (y0 + y1) / 2, "", fontsize=self.label_fontsize,
+                                       ha="center", va="center", rotation_mode="anchor", zorder=5,
+                                       visible=self.labels)
+                    ax._add_text(label) if hasattr(ax, "_add_text") else ax.add_artist(label)
                     self._segments[key, idx] = ((x0, y0), (x1, y1), r0, r)
                     dynamic.append(label)
                     self.edges.append((key, idx))
@@ -321,12 +343,14 @@ class NetworkDiagram:
     def set_edges(self, values: dict, shown=None, flags: dict | None = None, names: dict | None = None) -> None:
         """Set every edge from ``values[key][index]``.
 
-        Widths are ``max_width * |v| / max |v|`` with the maximum over *all* edges (so revealing
+        Widths are ``max_width * |v| / max |v|``, at least ``min_width`` when ``v != 0`` (so the colour
+        of the sign shows), with the maximum over *all* edges (so revealing
         edges one by one keeps their widths). ``shown``: the ``(key, index)`` edges to draw (the others
         keep only the hairline); ``flags``: ``{(key, index): rel_error}`` gradient-check mismatches;
         ``names``: ``{(key, index): display name}`` prefixed to the labels.
         """
         flags, names = flags or {}, names or {}
+        self._label_names = names
         self._layout_labels(names)
         vals = {e: float(np.asarray(values[e[0]])[e[1]]) for e in self.edges}
         vmax = max((abs(v) for v in vals.values() if np.isfinite(v)), default=0.0)
@@ -334,6 +358,8 @@ class NetworkDiagram:
             art, v = self._edge_art[e], vals[e]
             on = shown is None or e in shown
             width = self.max_width * abs(v) / vmax if (on and vmax > 0 and np.isfinite(v)) else 0.0
+            if width > 0:
+                width = max(width, self.min_width)
             art["line"].set_linewidth(width)
             art["line"].set_color(POSITIVE if v >= 0 else NEGATIVE)
             art["line"].set_visible(on)
@@ -367,7 +393,7 @@ class NetworkDiagram:
         """
         ax, fig = self.ax, self.ax.figure
         key = (tuple(sorted((str(k), str(v)) for k, v in names.items())), tuple(fig.bbox.bounds),
-               tuple(ax.get_position().bounds))
+               tuple(ax.get_position(original=True).bounds), self._has_values)
         if key == self._layout_key or not self.labels:
             return
         self._layout_key = key
@@ -387,7 +413,7 @@ class NetworkDiagram:
             c = to_px((x, y))
             rr = r_px * (0.7 if j < 0 else 1.0) + pad
             rects.append((c, np.array([1.0, 0.0]), np.array([rr, rr])))
-            if j >= 0:  # the value text above the unit: x=..., or z, a (and y, E at the outputs)
+            if j >= 0 and self._has_values:  # the value text above the unit: x=..., or z, a (and y, E at the outputs)
                 lines = 1 if l == 0 else 4 if l == self.L else 2
                 w, _ = size("z=-0.0000", self.fontsize)
                 h = lines * (line_h - 2 * pad) * 1.1 + 2 * pad
@@ -415,13 +441,15 @@ class NetworkDiagram:
             out = []
             for t in self.LABEL_FRACTIONS:
                 for side in (1, -1):
-                    c = a + t * (b - a) + side * (off + h / 2) * n
+                    on_line = a + t * (b - a)
+                    shift = side * (off + h / 2) * n
+                    c = on_line + shift
                     corners = [c + sx * half[0] * u + sy * half[1] * n for sx in (-1, 1) for sy in (-1, 1)]
                     outside = sum(not (box.x0 <= p[0] <= box.x1 and box.y0 <= p[1] <= box.y1) for p in corners)
                     crossings = sum(_rects_overlap((c, u, half), seg_rects[o]) for o in segments if o != e)
                     fixed = sum(_rects_overlap((c, u, half), ob) for ob in rects)
                     base = 100.0 * fixed + 30.0 * outside + 8.0 * crossings + 4.0 * abs(t - preferred) + 0.3 * (side < 0)
-                    out.append((base, (c, u, half)))
+                    out.append((base, (c, u, half), on_line, shift))
             return out
 
         cands = {e: candidates(e) for e in self.edges}
@@ -437,14 +465,19 @@ class NetworkDiagram:
                 chosen[e] = min(cands[e], key=lambda cand: cost(e, cand, others))
         inv = ax.transData.inverted().transform
         for e in self.edges:
-            c, u, _ = chosen[e][1]
+            (c, u, _), on_line, shift = chosen[e][1:]
             label = self._edge_art[e]["label"]
-            label.set_position(inv(c))
+            # anchored on the line, shifted off it in points: a caller may slide it along the edge with
+            # set_position((x, y)) (a point on the edge) and it stays beside the line
+            label.set_position(inv(on_line))
+            label.set_transform(offset_copy(ax.transData, fig=fig, units="points",
+                                            x=shift[0] * 72 / fig.dpi, y=shift[1] * 72 / fig.dpi))
             label.set_rotation(np.degrees(np.arctan2(u[1], u[0])))
         self.label_boxes = {e: chosen[e][1] for e in self.edges}
 
     def set_nodes(self, texts: dict, highlight=()) -> None:
         """Set the value text beside each unit (``texts[(layer, unit)]``; missing units are cleared)."""
+        self._has_values = self._has_values or any(texts.values())
         for key, art in self._node_art.items():
             if key[1] < 0:
                 continue

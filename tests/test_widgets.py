@@ -71,8 +71,11 @@ def test_step_button_applies_the_update_and_widths_follow_the_new_gradients(expl
     for e in ex.diagram.edge_data():
         g = ref[e["key"]][e["index"]]
         assert e["value"] == pytest.approx(g, rel=1e-10)
-        assert e["linewidth"] == pytest.approx(ex.diagram.max_width * abs(g) / gmax, rel=1e-9)
+        # width proportional to |dE/dw|, floored at min_width so tiny first-layer gradients still show their sign
+        expected = ex.diagram.max_width * abs(g) / gmax
+        assert e["linewidth"] == pytest.approx(max(expected, ex.diagram.min_width), rel=1e-9)
         assert e["color"] == (plots.POSITIVE if g >= 0 else plots.NEGATIVE)
+    assert sum(e["linewidth"] > ex.diagram.min_width for e in ex.diagram.edge_data()) >= 3  # the output layer's
     ex.controls["n_steps"].value = 5
     ex.controls["train"].click()
     assert ex.step_count == 6 and len(ex.losses) == 7
