@@ -289,6 +289,7 @@ class NetworkDiagram:
         ax.set_ylim(min(ys) - 0.55, max(ys) + 1.1)
         self.r, self.fontsize, self.label_fontsize = r, float(fontsize), float(fontsize) - 1
         self._segments, self._layout_key, self._label_names = {}, None, {}
+        self._value_chars = 9  # characters of the longest value label (set_edges)
         self._has_values = False  # value texts beside the units (set_nodes): room is kept for them
         self.edges, self._edge_art, dynamic = [], {}, []
         for l in range(1, L + 1):
@@ -350,9 +351,13 @@ class NetworkDiagram:
         ``names``: ``{(key, index): display name}`` prefixed to the labels.
         """
         flags, names = flags or {}, names or {}
+        vals = {e: float(np.asarray(values[e[0]])[e[1]]) for e in self.edges}
+        # room for values as long as the longest shown now, rounded up to an even number of
+        # characters (at least 4): a change of view may move the labels, a training step does not
+        longest = max((len(_fmt(v)) for e, v in vals.items() if shown is None or e in shown), default=4)
+        self._value_chars = max(4, 2 * -(-longest // 2))
         self._label_names = names
         self._layout_labels(names)
-        vals = {e: float(np.asarray(values[e[0]])[e[1]]) for e in self.edges}
         vmax = max((abs(v) for v in vals.values() if np.isfinite(v)), default=0.0)
         for e in self.edges:
             art, v = self._edge_art[e], vals[e]
@@ -383,7 +388,7 @@ class NetworkDiagram:
         """Place every edge label so that no two labels, no label and unit, and no label and a unit's
         value text overlap (greedy, then two rounds of local improvement).
 
-        A label is a rectangle of its widest possible text (``name = -0.000000``) rotated with its
+        A label is a rectangle of its widest text (``name = `` and ``_value_chars`` digits) rotated with its
         edge, centred at a fraction ``t`` along the edge and pushed off the line along the normal by
         half the widest line plus half its height, on either side. Each label takes the candidate
         ``(t, side)`` with the lowest cost: overlaps (with units, value texts and the labels placed so
@@ -393,7 +398,7 @@ class NetworkDiagram:
         """
         ax, fig = self.ax, self.ax.figure
         key = (tuple(sorted((str(k), str(v)) for k, v in names.items())), tuple(fig.bbox.bounds),
-               tuple(ax.get_position(original=True).bounds), self._has_values)
+               tuple(ax.get_position(original=True).bounds), self._has_values, self._value_chars)
         if key == self._layout_key or not self.labels:
             return
         self._layout_key = key
@@ -434,7 +439,7 @@ class NetworkDiagram:
             if u[0] < 0 or (u[0] == 0 and u[1] < 0):
                 u = -u  # keep the text upright
             n = np.array([-u[1], u[0]])
-            text = (f"{names[e]} = " if e in names else "") + "-0.000000"
+            text = (f"{names[e]} = " if e in names else "") + "0" * self._value_chars
             w, h = size(text, self.label_fontsize)
             half = np.array([w / 2, h / 2])
             preferred = 0.7 if e[0][0] == "b" else 0.5
