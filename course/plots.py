@@ -288,7 +288,7 @@ class NetworkDiagram:
         ax.set_xlim(min(xs) - 0.9, max(xs) + 1.0)
         ax.set_ylim(min(ys) - 0.55, max(ys) + 1.1)
         self.r, self.fontsize, self.label_fontsize = r, float(fontsize), float(fontsize) - 1
-        self._segments, self._layout_key, self._label_names = {}, None, {}
+        self._segments, self._layout_key, self._label_names, self._layout_cache = {}, None, {}, {}
         self._value_chars = 9  # characters of the longest value label (set_edges)
         self._has_values = False  # value texts beside the units (set_nodes): room is kept for them
         self.edges, self._edge_art, dynamic = [], {}, []
@@ -402,6 +402,25 @@ class NetworkDiagram:
         if key == self._layout_key or not self.labels:
             return
         self._layout_key = key
+        if key in self._layout_cache:  # e.g. back to the other view: its layout is known
+            chosen = self._layout_cache[key]
+        else:
+            chosen = self._layout_cache[key] = self._compute_label_layout(names)
+        inv = ax.transData.inverted().transform
+        for e in self.edges:
+            (c, u, _), on_line, shift = chosen[e][1:]
+            label = self._edge_art[e]["label"]
+            # anchored on the line, shifted off it in points: a caller may slide it along the edge with
+            # set_position((x, y)) (a point on the edge) and it stays beside the line
+            label.set_position(inv(on_line))
+            label.set_transform(offset_copy(ax.transData, fig=fig, units="points",
+                                            x=shift[0] * 72 / fig.dpi, y=shift[1] * 72 / fig.dpi))
+            label.set_rotation(np.degrees(np.arctan2(u[1], u[0])))
+        self.label_boxes = {e: chosen[e][1] for e in self.edges}
+
+    def _compute_label_layout(self, names: dict) -> dict:
+        """The chosen candidate ``(cost, rectangle, point on the edge, shift)`` per edge (pixels)."""
+        ax, fig = self.ax, self.ax.figure
         ax.apply_aspect()
         to_px = ax.transData.transform
         renderer = fig.canvas.get_renderer()
@@ -468,17 +487,7 @@ class NetworkDiagram:
             for e in order:
                 others = [o for o in self.edges if o != e]
                 chosen[e] = min(cands[e], key=lambda cand: cost(e, cand, others))
-        inv = ax.transData.inverted().transform
-        for e in self.edges:
-            (c, u, _), on_line, shift = chosen[e][1:]
-            label = self._edge_art[e]["label"]
-            # anchored on the line, shifted off it in points: a caller may slide it along the edge with
-            # set_position((x, y)) (a point on the edge) and it stays beside the line
-            label.set_position(inv(on_line))
-            label.set_transform(offset_copy(ax.transData, fig=fig, units="points",
-                                            x=shift[0] * 72 / fig.dpi, y=shift[1] * 72 / fig.dpi))
-            label.set_rotation(np.degrees(np.arctan2(u[1], u[0])))
-        self.label_boxes = {e: chosen[e][1] for e in self.edges}
+        return chosen
 
     def set_nodes(self, texts: dict, highlight=()) -> None:
         """Set the value text beside each unit (``texts[(layer, unit)]``; missing units are cleared)."""
