@@ -502,7 +502,9 @@ class GradientFlowExplorer(_LiveFigure):
                     edges.add(e)
                     yield "backward", set(nodes), set(edges), {(l, e[1][-1])}, self._describe_edge(*e), 0
         if "train" in phases:
-            yield ("forward", None, None, (), f"After {self.step_count} step(s): E = {self.loss:.6g}.", 0)
+            when = ("Before training" if self.step_count == 0
+                    else f"After {self.step_count} step{'s' if self.step_count != 1 else ''}")
+            yield ("forward", None, None, (), f"{when}: E = {self.loss:.6g}.", 0)
             done = 0
             while done < train_steps:
                 k = min(train_every, train_steps - done)
