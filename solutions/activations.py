@@ -45,6 +45,8 @@ from typing import Callable, NamedTuple
 import numpy as np
 from scipy.special import erfc as _erfc
 
+from ._registry import with_params
+
 __all__ = [
     "Activation", "ACTIVATIONS", "get", "names",
     "identity", "identity_grad", "step", "step_grad", "sign", "sign_grad",
@@ -556,10 +558,4 @@ def get(name, **params) -> Activation:
             raise ValueError(f"unknown activation {name!r}{hint}; known activations: {', '.join(ACTIVATIONS)}"
                              f"; aliases: {', '.join(ALIASES)}")
         act = ACTIVATIONS[key]
-    if not params:
-        return act
-    unknown = set(params) - set(act.params)
-    if unknown:
-        allowed = ", ".join(act.params) or "none"
-        raise ValueError(f"activation {act.name!r} has no parameter(s) {sorted(unknown)}; its parameters: {allowed}")
-    return act._replace(params={**act.params, **params})
+    return with_params(act, "activation", params)

@@ -26,6 +26,8 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
+from ._registry import with_params
+
 from .activations import log_sigmoid, sigmoid, softmax, log_softmax
 
 __all__ = [
@@ -336,10 +338,4 @@ def get(name, **params) -> Loss:
         if key not in LOSSES:
             raise ValueError(f"unknown loss {name!r}; known losses: {', '.join(LOSSES)}; aliases: {', '.join(ALIASES)}")
         lo = LOSSES[key]
-    if not params:
-        return lo
-    unknown = set(params) - set(lo.params)
-    if unknown:
-        allowed = ", ".join(lo.params) or "none"
-        raise ValueError(f"loss {lo.name!r} has no parameter(s) {sorted(unknown)}; its parameters: {allowed}")
-    return lo._replace(params={**lo.params, **params})
+    return with_params(lo, "loss", params)
