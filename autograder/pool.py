@@ -11,6 +11,7 @@ import multiprocessing as mp
 import os
 import shutil
 import signal
+import stat
 import sys
 import tempfile
 import time
@@ -20,6 +21,65 @@ from multiprocessing.connection import wait
 
 from .limits import Limits
 from .results import blank_result, finish
+
+
+#: in each scratch folder: "<pid> <start time>" of the grading run that owns it
+PID_FILE = "owner.pid"
+SCRATCH_PREFIX = "autograder-"
+
+
+def _start_time(pid: int) -> str | None:
+    """The start time of process ``pid`` (field 22 of /proc/<pid>/stat), or None when it is not running."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return None if fields[0] in ("Z", "X") else fields[19]
+
+
+def _owner_alive(folder: str) -> bool:
+    """Is the run named in ``folder``'s pid file still running? (start time guards against pid reuse)"""
+    with open(os.path.join(folder, PID_FILE)) as f:
+        words = f.read().split()
+    pid = int(words[0])
+    start = _start_time(pid)
+    return start is not None and (len(words) < 2 or words[1] == start)
+
+
+def _force_rmtree(path: str) -> None:
+    def onerror(func, p, exc):  # student code may have made files read-only
+        try:
+            os.chmod(os.path.dirname(p), stat.S_IRWXU)
+            os.chmod(p, stat.S_IRWXU)
+            func(p)
+        except OSError:
+            pass
+    shutil.rmtree(path, onerror=onerror)
+
+
+def remove_stale_scratch(tmpdir: str | None = None) -> list[str]:
+    """Remove scratch folders (``<tmp>/autograder-*``) left by runs that were killed (SIGKILL, power loss).
+
+    Only folders we own, holding a pid file whose process is gone; folders of live runs and folders
+    without a pid file (being created, or not ours) are left alone. Returns the folders removed.
+    """
+    tmpdir = tmpdir or tempfile.gettempdir()
+    removed = []
+    try:
+        entries = list(os.scandir(tmpdir))
+    except OSError:
+        return removed
+    for entry in entries:
+        try:
+            if (not entry.name.startswith(SCRATCH_PREFIX) or not entry.is_dir(follow_symlinks=False)
+                    or entry.stat(follow_symlinks=False).st_uid != os.geteuid() or _owner_alive(entry.path)):
+                continue
+        except (OSError, ValueError, IndexError):  # no or unreadable pid file: not ours to judge
+            continue
+        _force_rmtree(entry.path)
+        removed.append(entry.path)
+    return removed
 
 
 def _worker_entry(*args):
@@ -130,7 +190,10 @@ class WorkerPool:
         self.limits = limits
         self.task_timeout = task_timeout or (limits.notebook_budget + 120.0)
         self.ctx = mp.get_context("spawn")
-        self.base = tempfile.mkdtemp(prefix="autograder-")
+        remove_stale_scratch()
+        self.base = tempfile.mkdtemp(prefix=SCRATCH_PREFIX)
+        with open(os.path.join(self.base, PID_FILE), "w") as f:
+            f.write(f"{os.getpid()} {_start_time(os.getpid())}\n")
         os.chmod(self.base, 0o711)
         self.workers = [_Worker(self.ctx, k, self.base, limits) for k in range(self.n)]
 

@@ -1,0 +1,157 @@
+"""Data safety of ``python -m autograder grade``: Ctrl-C part-way, then a re-run; stale scratch folders.
+
+* Ctrl-C (SIGINT to the whole process group, as a terminal sends it) once two students are saved: the
+  command stops within seconds with a plain message (no traceback), leaves no worker or kernel
+  process behind, and a re-run grades only the rest; the CSV equals an uninterrupted run's and the
+  gradebook holds each student exactly once.
+* Scratch folders of a run that was SIGKILLed (its pid file names a dead process) are removed by the
+  next run; those of a live run are not.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+import pytest
+
+from autograder import pool as pool_mod, synthetic
+from test_grading import EXPECTED, EXPECTED_CSV, FIXTURE, FIXTURE_SOURCE, ROOT, env, fixture_notebooks, grade, wrong_add
+
+pytestmark = pytest.mark.timeout(240)
+
+
+def _children(pid: int) -> dict:
+    """{pid: start time} of every descendant of ``pid`` (from /proc; start time guards against pid reuse)."""
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            info = _stat(int(entry))
+            if info:
+                parents[int(entry)] = info
+    found, frontier = {}, [pid]
+    while frontier:
+        p = frontier.pop()
+        for child, (ppid, start) in parents.items():
+            if ppid == p and child not in found:
+                found[child] = start
+                frontier.append(child)
+    return found
+
+
+def _stat(pid: int):
+    """(parent pid, start time) of ``pid`` or None when it is gone (a zombie counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    if fields[0] == "Z":
+        return None
+    return int(fields[1]), fields[19]
+
+
+def _saved(course) -> int:
+    state = course / ".autograder" / "state.sqlite"
+    if not state.exists():
+        return 0
+    try:
+        with sqlite3.connect(state) as db:
+            return db.execute("SELECT COUNT(*) FROM results").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0
+
+
+@pytest.fixture(scope="module")
+def fixture_class(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("interrupt")
+    release, source = fixture_notebooks(tmp)
+    students = synthetic.variants(release, source)
+    students["minus"] = wrong_add(release, source)
+    assert set(students) == set(EXPECTED)  # EXPECTED_CSV is the uninterrupted run's CSV (test_grading)
+    synthetic.write_class(str(tmp / "in"), FIXTURE, students)
+    return tmp / "in"
+
+
+def test_ctrl_c_stops_cleanly_and_the_rerun_completes_the_class(fixture_class, tmp_path):
+    course = tmp_path / "course"
+    cmd = [sys.executable, "-m", "autograder", "grade", str(fixture_class), "--course-dir", str(course),
+           "--source-dir", FIXTURE_SOURCE, "--workers", "2", "--timeout", "10", "--skip-preflight"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    T0 = time.monotonic()
+    try:
+        deadline = time.monotonic() + 120
+        seen = {}
+        while time.monotonic() < deadline and proc.poll() is None and _saved(course) < 2:
+            seen.update(_children(proc.pid))  # workers and their kernels, as they come
+            time.sleep(0.1)
+        seen.update(_children(proc.pid))
+        done = _saved(course)
+        assert proc.poll() is None and 2 <= done < 6, "the run should be interrupted part-way"
+        assert seen, "the grading workers should have been seen"
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole foreground group
+        t0 = time.monotonic()
+        out, err = proc.communicate(timeout=20)
+        stop_seconds = time.monotonic() - t0
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    print(f"stopped {stop_seconds:.2f} s after Ctrl-C; {time.monotonic() - T0:.1f} s since start")
+    assert stop_seconds < 8, f"took {stop_seconds:.1f} s to stop"
+    assert proc.returncode == 130
+    assert "interrupted: every finished student is saved" in err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    time.sleep(0.5)
+    left = [pid for pid, start in seen.items() if (_stat(pid) or (None, None))[1] == start]
+    assert not left, f"processes left running after Ctrl-C: {left}"
+    saved = _saved(course)
+    assert saved >= done
+
+    resumed = grade(fixture_class, "--course-dir", course, "--source-dir", FIXTURE_SOURCE, "--workers", 2,
+                    "--timeout", 10, "--skip-preflight")
+    print(f"resumed in {time.monotonic() - T0:.1f} s since start")
+    assert f"{6 - saved} to grade, {saved} unchanged" in resumed.stdout  # finished students not regraded
+    assert (course / "reports" / "grades.csv").read_text() == EXPECTED_CSV
+    db = sqlite3.connect(course / "gradebook.db")
+    try:
+        per_student = dict(db.execute("SELECT student.id, COUNT(submitted_assignment.id) FROM student "
+                                      "LEFT JOIN submitted_assignment ON submitted_assignment.student_id = student.id "
+                                      "GROUP BY student.id").fetchall())
+    finally:
+        db.close()
+    assert per_student == {s: 1 for s in EXPECTED}
+
+
+def test_stale_scratch_folders_of_dead_runs_are_removed(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # scratch folders go under tmp_path
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # a pid that no longer runs
+    stale = tmp_path / "autograder-stale"
+    (stale / "w0-1" / "kernel").mkdir(parents=True)
+    (stale / "w0-1" / "kernel" / "answer.py").write_text("x = 1")
+    (stale / pool_mod.PID_FILE).write_text(f"{dead.pid}\n")
+    live = tmp_path / "autograder-live"
+    live.mkdir()
+    (live / pool_mod.PID_FILE).write_text(f"{os.getppid()}\n")  # another run, still going
+    no_pid = tmp_path / "autograder-nopid"  # not ours to judge (an older version, or mid-creation)
+    no_pid.mkdir()
+    other = tmp_path / "unrelated"
+    other.mkdir()
+    (other / pool_mod.PID_FILE).write_text(f"{dead.pid}\n")
+
+    removed = pool_mod.remove_stale_scratch()
+    assert removed == [str(stale)]
+    assert not stale.exists() and live.exists() and no_pid.exists() and other.exists()
+
+    with pool_mod.WorkerPool(1, pool_mod.Limits()) as pool:  # a new pool cleans up too, and marks its own
+        pid, start = open(os.path.join(pool.base, pool_mod.PID_FILE)).read().split()
+        assert int(pid) == os.getpid() and start == pool_mod._start_time(os.getpid())
+        assert pool_mod.remove_stale_scratch() == []  # our own folder is alive
+        assert os.path.isdir(pool.base)
+    assert not os.path.exists(pool.base)
