@@ -19,8 +19,10 @@ import os
 import shutil
 import subprocess
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import nbformat
+if TYPE_CHECKING:  # imported where used: ``python -m autograder grade`` starts (and takes Ctrl-C) fast
+    import nbformat
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_SOURCE_DIR = os.path.join(REPO_ROOT, "autograder", "source")
@@ -86,6 +88,7 @@ def load_source_notebook(name: str, source_dir: str = DEFAULT_SOURCE_DIR) -> nbf
     Uses ``autograder.release`` when it provides a loader (sources authored as text), else reads
     ``<source_dir>/<name>/<name>.ipynb``.
     """
+    import nbformat
     folder = os.path.join(source_dir, name)
     ipynb = os.path.join(folder, f"{name}.ipynb")
     if os.path.exists(ipynb):
@@ -270,6 +273,7 @@ def generate_assignment(root: str, name: str, db_url: str) -> None:
 
 
 def _source_state(name: str, source_dir: str):
+    import nbformat
     nb = load_source_notebook(name, source_dir)
     for i, cell in enumerate(nb.cells):  # nbformat 4.5 wants ids; keep any that exist
         cell.setdefault("id", f"cell-{i}")
@@ -316,6 +320,8 @@ def prepare_assignment(course_root: str, name: str, db_url: str, source_dir: str
     fresh = (os.path.exists(stamp) and open(stamp).read().strip() == source_hash
              and os.path.exists(template_db) and os.path.exists(release_path))
     if not fresh:
+        if os.path.exists(stamp):  # interrupted below (Ctrl-C): the next run starts again from here
+            os.remove(stamp)
         if os.path.isdir(dest_dir):
             shutil.rmtree(dest_dir)
         os.makedirs(dest_dir)

@@ -7,6 +7,7 @@ reported for that student only; the worker is replaced and the batch goes on.
 """
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import os
 import shutil
@@ -14,6 +15,7 @@ import signal
 import stat
 import sys
 import tempfile
+import threading
 import time
 from collections import deque
 from dataclasses import asdict
@@ -140,6 +142,20 @@ def _environ_or_args(pid) -> bytes:
     return out
 
 
+@contextlib.contextmanager
+def _sigint_ignored():
+    """Ignore SIGINT for the moment a worker is spawned (the child keeps SIG_IGN, so a Ctrl-C never
+    prints a worker traceback); a Ctrl-C in that moment is lost, the next one stops the run."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 class _Worker:
     def __init__(self, ctx, slot: int, base: str, limits: Limits):
         self.slot = slot
@@ -147,7 +163,8 @@ class _Worker:
         self.conn, child = ctx.Pipe()
         self.process = ctx.Process(target=_worker_entry, args=(child, slot, self.base, asdict(limits)),
                                    name=f"grader-{slot}", daemon=True)
-        self.process.start()
+        with _sigint_ignored():  # inherited: a Ctrl-C while the worker boots is the parent's alone
+            self.process.start()
         child.close()
         self.kernel_pids = deque(maxlen=4)
         self.ready = False

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import types
 
 import pytest
 
@@ -128,6 +129,33 @@ def test_ctrl_c_stops_cleanly_and_the_rerun_completes_the_class(fixture_class, t
     assert per_student == {s: 1 for s in EXPECTED}
 
 
+def test_ctrl_c_while_starting_up_says_so_plainly(fixture_class, tmp_path):
+    """Ctrl-C during start-up (imports, preparing the assignment, workers booting): no traceback from
+    the parent or a half-started worker, nothing left running."""
+    cmd = [sys.executable, "-m", "autograder", "grade", str(fixture_class), "--course-dir", str(tmp_path / "c"),
+           "--source-dir", FIXTURE_SOURCE, "--workers", "2", "--timeout", "10"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    try:
+        seen = {}
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None and not seen:  # a worker is booting
+            seen.update(_children(proc.pid))
+            time.sleep(0.02)
+        assert seen and proc.poll() is None
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert "interrupted: every finished student is saved" in err
+    time.sleep(0.5)
+    assert not [pid for pid, start in seen.items() if (_stat(pid) or (None, None))[1] == start]
+
+
 def test_stale_scratch_folders_of_dead_runs_are_removed(tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # scratch folders go under tmp_path
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
@@ -149,6 +177,16 @@ def test_stale_scratch_folders_of_dead_runs_are_removed(tmp_path, monkeypatch):
     assert removed == [str(stale)]
     assert not stale.exists() and live.exists() and no_pid.exists() and other.exists()
 
+    class NoWorker:  # the pool's folder is under test here, not its workers
+        def __init__(self, *args):
+            self.process = types.SimpleNamespace(join=lambda timeout=None: None)
+
+        def kill(self):
+            pass
+
+        ask_to_stop = kill
+
+    monkeypatch.setattr(pool_mod, "_Worker", NoWorker)
     with pool_mod.WorkerPool(1, pool_mod.Limits()) as pool:  # a new pool cleans up too, and marks its own
         pid, start = open(os.path.join(pool.base, pool_mod.PID_FILE)).read().split()
         assert int(pid) == os.getpid() and start == pool_mod._start_time(os.getpid())
