@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
 import shutil
@@ -85,13 +84,19 @@ wrong_mul,00_fixture,graded,3,7,3,0,,
 """
 
 
-@pytest.fixture(scope="module")
-def graded_class(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("grading")
+def write_fixture_class(tmp):
+    """The synthetic class of the fixture assignment (the students of ``EXPECTED``) in ``tmp/in``."""
     release, source = fixture_notebooks(tmp)
     students = synthetic.variants(release, source)
     students["minus"] = wrong_add(release, source)
     synthetic.write_class(str(tmp / "in"), FIXTURE, students)
+    return students
+
+
+@pytest.fixture(scope="module")
+def graded_class(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("grading")
+    write_fixture_class(tmp)
     course = tmp / "course"
     first = grade(tmp / "in", "--course-dir", course, "--source-dir", FIXTURE_SOURCE, "--workers", 2,
                   "--timeout", 10)

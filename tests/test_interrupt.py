@@ -20,8 +20,8 @@ import types
 
 import pytest
 
-from autograder import pool as pool_mod, synthetic
-from test_grading import EXPECTED, EXPECTED_CSV, FIXTURE, FIXTURE_SOURCE, ROOT, env, fixture_notebooks, grade, wrong_add
+from autograder import pool as pool_mod
+from test_grading import EXPECTED, EXPECTED_CSV, FIXTURE_SOURCE, ROOT, env, grade, write_fixture_class
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -70,11 +70,8 @@ def _saved(course) -> int:
 @pytest.fixture(scope="module")
 def fixture_class(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("interrupt")
-    release, source = fixture_notebooks(tmp)
-    students = synthetic.variants(release, source)
-    students["minus"] = wrong_add(release, source)
+    students = write_fixture_class(tmp)
     assert set(students) == set(EXPECTED)  # EXPECTED_CSV is the uninterrupted run's CSV (test_grading)
-    synthetic.write_class(str(tmp / "in"), FIXTURE, students)
     return tmp / "in"
 
 
