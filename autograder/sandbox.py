@@ -9,18 +9,26 @@ Three pieces, all plugged into nbgrader's own ``Autograde`` converter through co
   kernel dies (``os._exit``, segfault, ``SIGKILL``, ``SIGXCPU``) or stops answering after a timeout,
   every cell that did not run gets an error output, so its test scores **zero** (nbgrader gives an
   unexecuted test cell full marks), and a plain-language reason is recorded in the notebook metadata.
+* Before the first cell and before every graded test cell, :class:`GuardedExecute` runs the
+  kernel-side guard of :mod:`autograder.kernel_guard` (as a silent user expression): it undoes a
+  submission's tampering with how cells run and how tests check (a transformer that blanks later
+  cells, ``math.isclose = lambda *a: True``, a replaced ``run_cell``), and the tampering is reported.
+  If the guard does not answer as expected, grading fails closed: the remaining cells score zero.
 * :func:`kernel_env` builds the kernel's environment.
 """
 from __future__ import annotations
 
+import ast
 import asyncio
+import json
 import os
+import secrets
 import signal
 import sys
 import time
 
 from jupyter_client.manager import AsyncKernelManager
-from jupyter_core.utils import run_sync
+from jupyter_core.utils import ensure_async, run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
@@ -29,6 +37,8 @@ from traitlets import Dict as TDict, Float, Integer
 from .limits import Limits  # noqa: F401  (re-exported)
 
 KERNEL_LAUNCHER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kernel_launcher.py")
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "kernel_guard.py")) as _f:
+    KERNEL_GUARD_SOURCE = _f.read()
 #: environment variables never passed to a grading kernel
 STRIPPED_ENV = ("PYTHONPATH", "PYTHONSTARTUP", "PYTHONHOME", "PYTHONUSERBASE", "JPY_PARENT_PID",
                 "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR",
@@ -98,6 +108,23 @@ def cell_label(cell: NotebookNode, index: int) -> str:
     return f"`{grade_id}`" if grade_id else f"number {index + 1}"
 
 
+def guard_expression(call: str, nonce: str) -> str:
+    """The user expression that runs :mod:`autograder.kernel_guard` in the kernel: ``"snapshot"`` loads
+    it as module ``_autograder_guard`` (with a private copy of the builtins) and records the pristine
+    state; ``"restore"`` undoes changes. Nothing is added to the student's namespace."""
+    if call == "snapshot":
+        return ("(lambda m: (m.__dict__.update(__builtins__=dict(vars(__import__('builtins')))), "
+                f"exec({KERNEL_GUARD_SOURCE!r}, m.__dict__), "
+                "__import__('sys').modules.__setitem__('_autograder_guard', m), "
+                f"m.snapshot({nonce!r}, get_ipython()))[-1])(__import__('types').ModuleType('_autograder_guard'))")
+    return f"__import__('sys').modules['_autograder_guard'].restore({nonce!r})"
+
+
+def is_graded_test(cell: NotebookNode) -> bool:
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return bool(meta.get("grade")) and not meta.get("solution")
+
+
 def _error_output(ename: str, evalue: str) -> NotebookNode:
     return NotebookNode(output_type="error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
 
@@ -123,6 +150,8 @@ class GuardedExecute(Execute):
         self._timed_out = False
         self._events = []
         self._t0 = time.monotonic()
+        self._guarded = False
+        self._reset_reported = set()
         km = km or GuardedExecute.prestarted_km
         GuardedExecute.prestarted_km = None
         cwd = (resources or {}).get("metadata", {}).get("path")
@@ -169,6 +198,15 @@ class GuardedExecute(Execute):
             return cell
         self._timed_out = False
         try:
+            if not self._guarded or is_graded_test(cell):
+                problem = await self._run_guard("restore" if self._guarded else "snapshot", label)
+                self._guarded = True
+                if problem:
+                    self._stop_reason = (f"the notebook interfered with the grader's integrity check before cell "
+                                         f"{label} ({problem}); this and later cells were not run")
+                    self._record(label, "tampered", self._stop_reason)
+                    cell.outputs = [_error_output("NotRun", f"not run: {self._stop_reason}")]
+                    return cell
             cell = await super().async_execute_cell(cell, cell_index, execution_count, store_history)
         except DeadKernelError:
             how = self.km.exit_description() if hasattr(self.km, "exit_description") else ""
@@ -196,6 +234,36 @@ class GuardedExecute(Execute):
                 self._record(label, "unresponsive", self._stop_reason)
                 _kill(self.km)
         return cell
+
+    async def _run_guard(self, call: str, label: str) -> str | None:
+        """Run the kernel guard; return why it failed (grading must stop), or None. Changes it undid are
+        recorded as a ``reset`` event (once per item)."""
+        nonce = secrets.token_hex(8)
+        msg_id = await ensure_async(self.kc.execute("", silent=True, store_history=False,
+                                                    user_expressions={"guard": guard_expression(call, nonce)}))
+        reply = await self.async_wait_for_reply(msg_id)
+        self._timed_out = False
+        if reply is None:
+            return f"no answer within {self.timeout:g} s"
+        try:
+            value = reply["content"]["user_expressions"]["guard"]
+        except (KeyError, TypeError):
+            return f"the kernel replied {reply.get('content', {}).get('status', 'nothing')} without the guard's result"
+        if value.get("status") != "ok":
+            return f"{value.get('ename', 'error')}: {value.get('evalue', '')}".strip()
+        try:
+            data = json.loads(ast.literal_eval(value["data"]["text/plain"]))
+            if data["nonce"] != nonce:
+                return "the guard's answer was forged"
+        except Exception as exc:  # noqa: BLE001 - anything unexpected means tampering
+            return f"the guard's answer was unreadable ({type(exc).__name__})"
+        new = [item for item in data.get("changed", []) if item not in self._reset_reported]
+        if new:
+            self._reset_reported.update(new)
+            shown = ", ".join(new[:6]) + (f" and {len(new) - 6} more" if len(new) > 6 else "")
+            self._record(label, "reset", f"the notebook had changed how the kernel runs or checks code ({shown}); "
+                         f"the grader undid this before cell {label}")
+        return None
 
     # nbclient binds ``execute_cell = run_sync(NotebookClient.async_execute_cell)`` at class level:
     # rebind it so the synchronous ExecutePreprocessor path goes through the guard above.

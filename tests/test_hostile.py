@@ -103,6 +103,20 @@ def crafted(release, source, canary) -> dict:
                                           f"    open({os.path.join(ROOT, 'solutions', 'mlp.py')!r}).read()\n"
                                           "    return a + b")
     out["imports_solutions"] = _with_answer(ok, "add", "def add(a, b):\n    import solutions\n    return a + b")
+    # tampering with how later cells run or check (each with a wrong answer that would then pass)
+    wrong_mul = "def mul(a, b):\n    return 0\n"
+    out["blanks_later_cells"] = _with_answer(ok, "mul", wrong_mul + "get_ipython().input_transformers_cleanup"
+                                             ".append(lambda lines: ['pass\\n'])")
+    out["strips_asserts"] = _with_answer(ok, "mul", wrong_mul + "import ast\nclass NoAsserts(ast.NodeTransformer):\n"
+                                         "    def visit_Assert(self, node):\n        return ast.Pass()\n"
+                                         "get_ipython().ast_transformers.append(NoAsserts())")
+    out["patches_isclose"] = _with_answer(ok, "add", "def add(a, b):\n    return a + b if a >= 0 else 99\n"
+                                          "import math\nmath.isclose = lambda *args, **kwargs: True")
+    out["replaces_run_cell"] = _with_answer(ok, "mul", wrong_mul + "shell = get_ipython()\nreal = shell.run_cell\n"
+                                            "shell.run_cell = lambda cell, *a, **k: real('pass', *a, **k)")
+    out["swallows_errors"] = _with_answer(ok, "mul", wrong_mul + "get_ipython().set_custom_exc((AssertionError,), "
+                                          "lambda *args, **kwargs: None)")
+    out["breaks_the_guard"] = _with_answer(ok, "mul", MUL + "\nimport sys\nsys.modules.pop('_autograder_guard', None)")
     return out
 
 
@@ -134,6 +148,15 @@ EXPECTED = {
     "imports_solutions": ("graded", 0, 3, None),
     "absolute_paths": ("graded", 3, 3, None),
     "reads_reference": ("graded", 0, 3, None),
+    "blanks_later_cells": ("graded", 3, 0, "the notebook had changed how the kernel runs or checks code "
+                           "(shell.input_transformers_cleanup); the grader undid this before cell `test_mul`"),
+    "strips_asserts": ("graded", 3, 0, "changed how the kernel runs or checks code (shell.ast_transformers)"),
+    "patches_isclose": ("graded", 1, 3, "changed how the kernel runs or checks code (math.isclose); the grader "
+                        "undid this before cell `test_add_visible`"),
+    "replaces_run_cell": ("graded", 3, 0, "changed how the kernel runs or checks code (shell.run_cell)"),
+    "swallows_errors": ("graded", 3, 0, "changed how the kernel runs or checks code (shell.set_custom_exc)"),
+    "breaks_the_guard": ("graded", 3, 0, "the notebook interfered with the grader's integrity check before cell "
+                         "`test_mul` (KeyError: '_autograder_guard'); this and later cells were not run"),
 }
 
 
