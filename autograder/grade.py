@@ -40,12 +40,14 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
                         help="CPU-time limit of each grading kernel (0: none)")
     parser.add_argument("--notebook-budget", type=float, default=None,
                         help="wall-clock seconds for a whole notebook (default: 30 x the cell timeout)")
+    parser.add_argument("--allow-network", action="store_true",
+                        help="let grading kernels use the network (by default, when run as root, they have none)")
 
 
 def limits_from(args) -> Limits:
     budget = args.notebook_budget if args.notebook_budget else 30 * args.timeout
     return Limits(cell_timeout=args.timeout, memory_mb=args.memory_mb, cpu_seconds=args.cpu_seconds,
-                  notebook_budget=budget, hide=(os.path.abspath(args.course_dir),))
+                  notebook_budget=budget, network=args.allow_network, hide=(os.path.abspath(args.course_dir),))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -3,12 +3,14 @@
 Usage (built by :class:`autograder.sandbox.LimitedKernelManager`, never typed by hand)::
 
     python kernel_launcher.py [--memory-mb N] [--cpu-seconds N] [--file-mb N] [--nproc N]
-                              [--writable DIR ...] [--hide DIR ...] [--uid N --gid N] -- KERNEL_ARGV...
+                              [--writable DIR ...] [--hide DIR ...] [--no-network 1] [--uid N --gid N]
+                              -- KERNEL_ARGV...
 
 When run as root with ``--writable DIR`` (repeatable), first moves into a private mount namespace where
 the whole file system is read-only except those folders, covers every ``--hide DIR`` with an empty
 read-only tmpfs (the reference package, the assignment sources, the class data, other submissions),
-and drops all capabilities (so the kernel cannot remount). Then sets ``resource.setrlimit`` for the address space (a memory bomb gets ``MemoryError`` instead of
+and drops all capabilities (so the kernel cannot remount). With ``--no-network 1`` the namespace
+also gets an empty network namespace (the kernel then talks to its worker over Unix sockets). Then sets ``resource.setrlimit`` for the address space (a memory bomb gets ``MemoryError`` instead of
 taking the machine), CPU seconds (``SIGXCPU`` ends a runaway kernel), the size of any file it writes,
 and, when run as root with ``--uid``, drops to that unprivileged user so the submission cannot write
 the instructor's files, the gradebook or other students' scratch folders. Then ``os.execv`` replaces
@@ -48,7 +50,7 @@ def _limit(which, value):
 
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
-CLONE_NEWNS = 0x00020000
+CLONE_NEWNS, CLONE_NEWNET = 0x00020000, 0x40000000
 PR_SET_NO_NEW_PRIVS, PR_CAPBSET_DROP = 38, 24
 
 
@@ -70,14 +72,15 @@ def _mount_points():
     return points
 
 
-def read_only_world(writable, hide):
+def read_only_world(writable, hide, network=True):
     """A private mount namespace in which everything is read-only except ``writable`` folders and the
     ``hide`` folders are covered by empty read-only tmpfs; then drop every capability (so the kernel,
-    even as root, can neither remount nor write the instructor's files, the gradebook or others' work)."""
+    even as root, can neither remount nor write the instructor's files, the gradebook or others' work).
+    Without ``network``, also move into a new, empty network namespace."""
     import ctypes
     libc = ctypes.CDLL(None, use_errno=True)
-    if libc.unshare(CLONE_NEWNS) != 0:
-        raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNS) failed")
+    if libc.unshare(CLONE_NEWNS | (0 if network else CLONE_NEWNET)) != 0:
+        raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNS%s) failed" % ("" if network else " | CLONE_NEWNET"))
     _mount(libc, None, "/", None, MS_REC | MS_PRIVATE)
     for path in writable:
         _mount(libc, path, path, None, MS_BIND | MS_REC)
@@ -110,7 +113,7 @@ def main(argv):
     options, kernel_argv = _parse(argv)
     if os.geteuid() == 0 and options["writable"]:
         os.umask(0o077)
-        read_only_world(options["writable"], options["hide"])
+        read_only_world(options["writable"], options["hide"], network=not options.get("no_network", 0))
     _limit(resource.RLIMIT_AS, options.get("memory_mb", 0) * MB)
     cpu = options.get("cpu_seconds", 0)
     if cpu > 0:  # soft limit sends SIGXCPU (kernel dies, reason recorded); hard limit a little later

@@ -26,6 +26,11 @@ class Limits:
         When running as root, run each kernel in a private mount namespace where everything is
         read-only except its own folder, with the reference package, the sources, the class data
         and other submissions hidden, and with every capability dropped (see kernel_launcher.py).
+    network : bool
+        Allow network access. By default, when running as root with ``isolate``, each kernel gets an
+        empty network namespace of its own (no interface but a downed loopback, so it can reach
+        neither the internet nor any service of the grading machine) and talks to its worker over
+        Unix sockets in its scratch folder.
     hide : tuple of str
         Extra folders to hide from kernels (the course folder is passed here).
     drop_uid : bool
@@ -40,6 +45,7 @@ class Limits:
     notebook_budget: float = 900.0
     drop_uid: bool = False
     isolate: bool = True
+    network: bool = False
     hide: tuple = ()
 
     def launcher_args(self, uid: int = -1) -> list[str]:

@@ -157,11 +157,16 @@ class KernelSupply:
             if self.uid >= 0:
                 os.chown(d, self.uid, self.uid)
         args = self.limits.launcher_args(self.uid)
+        transport = {}
         if self.limits.isolate:
             args += ["--writable", work, "--writable", home]
             for path in self.hidden_paths(folder):
                 args += ["--hide", path]
-        km = LimitedKernelManager(kernel_name="python3", limit_args=args)
+            if not self.limits.network and os.geteuid() == 0:  # no network: talk over Unix sockets
+                sockets = _socket_folder(folder, self.uid)
+                args += ["--writable", sockets, "--no-network", "1"]
+                transport = {"transport": "ipc", "ip": os.path.join(sockets, "k")}
+        km = LimitedKernelManager(kernel_name="python3", limit_args=args, **transport)
         run_sync(km.start_kernel)(cwd=work, env=kernel_env(home), extra_arguments=list(KERNEL_ARGS),
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if self.on_start:
@@ -189,6 +194,22 @@ class KernelSupply:
             _rmtree(self.pending[1])
             self.pending = None
             self._protect()
+
+
+def _socket_folder(folder: str, uid: int) -> str:
+    """A folder for the kernel's Unix sockets: inside its scratch folder, or under the temp folder when
+    that path is too long for a socket address (108 bytes on Linux); owned by the kernel's uid."""
+    path = os.path.join(folder, "s")
+    if len(os.fsencode(path)) > 80:
+        path = tempfile.mkdtemp(prefix="agk-")
+        with open(os.path.join(folder, "socket-folder"), "w") as f:  # removed with the scratch folder
+            f.write(path)
+    else:
+        os.makedirs(path)
+    os.chmod(path, 0o700)
+    if uid >= 0:
+        os.chown(path, uid, uid)
+    return path
 
 
 # --------------------------------------------------------------------------- grading one submission
@@ -372,6 +393,13 @@ def _grade_once(task: dict, kernels: KernelSupply, limits: Limits) -> dict:
 
 
 def _rmtree(path):
+    pointer = os.path.join(path, "socket-folder")  # see _socket_folder
+    if os.path.isfile(pointer):
+        with open(pointer) as f:
+            sockets = f.read().strip()
+        if os.path.basename(sockets).startswith("agk-"):
+            shutil.rmtree(sockets, ignore_errors=True)
+
     def onerror(func, p, exc):
         try:
             os.chmod(p, stat.S_IRWXU)

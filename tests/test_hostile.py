@@ -11,6 +11,8 @@ import csv
 import hashlib
 import json
 import os
+import socket
+import stat
 import subprocess
 import sys
 
@@ -44,7 +46,7 @@ ADD = "def add(a, b):\n    return a + b"
 MUL = "def mul(a, b):\n    return a * b"
 
 
-def crafted(release, source, canary) -> dict:
+def crafted(release, source, canary, port=0) -> dict:
     """{student: notebook or raw bytes or None (nothing submitted) or (filename, notebook)}."""
     ok = _correct(release, source)
     out = {"control": ok}
@@ -116,6 +118,10 @@ def crafted(release, source, canary) -> dict:
                                             "shell.run_cell = lambda cell, *a, **k: real('pass', *a, **k)")
     out["swallows_errors"] = _with_answer(ok, "mul", wrong_mul + "get_ipython().set_custom_exc((AssertionError,), "
                                           "lambda *args, **kwargs: None)")
+    out["uses_network"] = _with_answer(ok, "mul", MUL + "\nimport socket\ntry:\n"
+                                       f"    socket.create_connection(('127.0.0.1', {port}), timeout=2).sendall(b'leak')\n"
+                                       "    print('network reached')\nexcept OSError as exc:\n"
+                                       "    print('no network:', exc)")
     out["breaks_the_guard"] = _with_answer(ok, "mul", MUL + "\nimport sys\nsys.modules.pop('_autograder_guard', None)")
     return out
 
@@ -155,6 +161,7 @@ EXPECTED = {
                         "undid this before cell `test_add_visible`"),
     "replaces_run_cell": ("graded", 3, 0, "changed how the kernel runs or checks code (shell.run_cell)"),
     "swallows_errors": ("graded", 3, 0, "changed how the kernel runs or checks code (shell.set_custom_exc)"),
+    "uses_network": ("graded", 3, 3, None),
     "breaks_the_guard": ("graded", 3, 0, "the notebook interfered with the grader's integrity check before cell "
                          "`test_mul` (KeyError: '_autograder_guard'); this and later cells were not run"),
 }
@@ -186,7 +193,11 @@ def hostile_run(tmp_path_factory):
     submitted = tmp / "in" / "submitted"
     canary = tmp / "instructor_file.txt"  # an absolute path outside the submission's folder
     canary.write_text("the instructor's file\n")
-    for student, item in crafted(release, source, canary).items():
+    listener = socket.socket()  # a service of the grading machine that a kernel should not reach
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.setblocking(False)
+    for student, item in crafted(release, source, canary, listener.getsockname()[1]).items():
         folder = submitted / student / NAME
         folder.mkdir(parents=True)
         filename = f"{NAME}.ipynb"
@@ -208,6 +219,13 @@ def hostile_run(tmp_path_factory):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     with open(course / "reports" / "grades.csv", newline="") as f:
         rows = {r["student"]: r for r in csv.DictReader(f)}
+    try:
+        listener.accept()
+        before["network_reached"] = True
+    except BlockingIOError:
+        before["network_reached"] = False
+    finally:
+        listener.close()
     return tmp, course, rows, before, proc
 
 
@@ -238,6 +256,9 @@ def test_failure_messages_name_the_cause(hostile_run):
     if os.geteuid() == 0:  # the read-only, hidden-folders namespace needs root (see kernel_launcher.py)
         assert "Read-only file system" in _autograded(course, "absolute_paths")
         assert "FileNotFoundError" in fb("reads_reference")  # graded in the student's order: the test ran before `add` existed
+        # an empty network namespace (needs root too): not even the grading machine's loopback
+        assert "no network: [Errno 101] Network is unreachable" in _autograded(course, "uses_network")
+        assert not hostile_run[3]["network_reached"]
     for student in rows:
         for marker in ("SECRET_CASES", "HIDDEN_MUL_CASE", "BEGIN HIDDEN TESTS"):
             assert marker not in fb(student)
@@ -258,3 +279,16 @@ def test_summary_lists_every_problem_and_nothing_leaks(hostile_run):
     for folder in (tmp, course, ROOT):
         assert not os.path.exists(os.path.join(folder, "escaped_by_student.txt"))
     assert not os.path.exists(os.path.join(os.path.expanduser("~"), "escaped_home.txt"))
+
+
+def test_kernel_sockets_fit_a_socket_address_even_in_a_deep_folder(tmp_path):
+    from autograder import worker
+    short = tmp_path / "k1"
+    deep = tmp_path / ("deep" * 20) / "k2"
+    for folder in (short, deep):
+        folder.mkdir(parents=True)
+        sockets = worker._socket_folder(str(folder), -1)
+        assert os.path.isdir(sockets) and len(os.fsencode(sockets)) <= 80, sockets
+        assert stat.S_IMODE(os.stat(sockets).st_mode) == 0o700
+        worker._rmtree(str(folder))
+        assert not os.path.exists(sockets) and not folder.exists()
