@@ -1,12 +1,14 @@
 """Inside the grading kernel: undo a submission's tampering with how cells run and how tests check.
 
 This file is *sent to* the kernel (as text, see :mod:`autograder.sandbox`); it imports nothing from the
-repository. Before the first cell, :func:`snapshot` records the pristine state; before every graded
-test cell, :func:`restore` puts it back and says what it had to undo. What it covers:
+repository. Before the first cell, :func:`snapshot` records the pristine state; before and after every
+graded test cell, :func:`restore` puts it back and says what it had to undo (a change found *after* a
+test means the student's function changed the checking while the test ran: that test scores zero).
+What it covers:
 
-* ``builtins`` (``abs``, ``isinstance``, ``__import__``, ...), ``sys.modules`` entries, and the module
-  globals of ``math``, ``operator``, ``numpy``, ``numpy.testing``, ``course.assignments.checks`` and
-  ``course.protocol`` (e.g. ``math.isclose = lambda *a: True``), including a function's swapped
+* ``builtins`` (``abs``, ``isinstance``, ``__import__``, ...), ``sys.modules`` entries, and the
+  functions and classes of ``math``, ``operator``, ``warnings`` & co. and of every loaded module of
+  ``numpy`` and ``course`` (e.g. ``math.isclose = lambda *a: True``), including a function's swapped
   ``__code__`` or defaults;
 * IPython's input and AST transformers (a transformer can turn every later cell into ``pass``), event
   callbacks, custom exception handlers, and the methods of the shell, the kernel, its session, the
@@ -23,8 +25,10 @@ import json
 import sys
 import types
 
-WATCHED_MODULES = ("math", "operator", "numpy", "numpy.testing", "numpy.linalg",
-                   "course.assignments.checks", "course.protocol")
+#: imported at the snapshot; every loaded module of the packages in WATCHED_PACKAGES is watched too
+WATCHED_MODULES = ("math", "operator", "functools", "json", "base64", "warnings", "inspect", "numbers",
+                   "numpy", "numpy.testing", "numpy.linalg", "course.assignments.checks", "course.protocol")
+WATCHED_PACKAGES = ("numpy", "course")
 TRANSFORMER_LISTS = (("shell", "input_transformers_cleanup"), ("shell", "input_transformers_post"),
                      ("shell", "ast_transformers"), ("manager", "cleanup_transforms"),
                      ("manager", "line_transforms"), ("manager", "token_transformers"))
@@ -54,9 +58,15 @@ def _code_state(value):
     return None
 
 
+def _watchable(value):
+    """Code, not data: functions, classes, modules and descriptors (data such as counters and caches
+    changes legitimately and is not what tests rely on)."""
+    return callable(value) or isinstance(value, (types.ModuleType, property, classmethod, staticmethod))
+
+
 def _snap_namespace(ns):
-    """A copy of a namespace plus the code of every function in it."""
-    ns = dict(ns)
+    """A copy of a namespace's code entries plus the code of every function in it."""
+    ns = {k: v for k, v in ns.items() if _watchable(v)}
     return ns, {k: _code_state(v) for k, v in ns.items() if isinstance(v, types.FunctionType)}
 
 
@@ -76,8 +86,9 @@ def snapshot(nonce, shell):
     _state.update(
         objects=objects,
         builtins=_snap_namespace(vars(builtins)),
-        modules={name: (sys.modules[name], _snap_namespace(vars(sys.modules[name])))
-                 for name in WATCHED_MODULES if name in sys.modules},
+        modules={name: (module, _snap_namespace(vars(module))) for name, module in list(sys.modules.items())
+                 if isinstance(module, types.ModuleType)
+                 and (name in WATCHED_MODULES or name.split(".")[0] in WATCHED_PACKAGES)},
         lists=[(owner, attr, getattr(objects[owner], attr), list(getattr(objects[owner], attr)))
                for owner, attr in TRANSFORMER_LISTS
                if owner in objects and isinstance(getattr(objects[owner], attr, None), list)],

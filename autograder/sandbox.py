@@ -120,6 +120,10 @@ def guard_expression(call: str, nonce: str) -> str:
     return f"__import__('sys').modules['_autograder_guard'].restore({nonce!r})"
 
 
+def _shown(items: list, at_most: int = 6) -> str:
+    return ", ".join(items[:at_most]) + (f" and {len(items) - at_most} more" if len(items) > at_most else "")
+
+
 def is_graded_test(cell: NotebookNode) -> bool:
     meta = cell.get("metadata", {}).get("nbgrader", {})
     return bool(meta.get("grade")) and not meta.get("solution")
@@ -198,16 +202,30 @@ class GuardedExecute(Execute):
             return cell
         self._timed_out = False
         try:
-            if not self._guarded or is_graded_test(cell):
-                problem = await self._run_guard("restore" if self._guarded else "snapshot", label)
+            test = is_graded_test(cell)
+            if not self._guarded or test:
+                problem, changed = await self._run_guard("restore" if self._guarded else "snapshot")
                 self._guarded = True
                 if problem:
-                    self._stop_reason = (f"the notebook interfered with the grader's integrity check before cell "
-                                         f"{label} ({problem}); this and later cells were not run")
-                    self._record(label, "tampered", self._stop_reason)
-                    cell.outputs = [_error_output("NotRun", f"not run: {self._stop_reason}")]
-                    return cell
+                    return self._fail_closed(cell, label, f"before cell {label} ({problem}); this and later cells "
+                                                          "were not run", replace=True)
+                new = [item for item in changed if item not in self._reset_reported]
+                if new:
+                    self._reset_reported.update(new)
+                    self._record(label, "reset", f"the notebook had changed how the kernel runs or checks code "
+                                 f"({_shown(new)}); the grader undid this before cell {label}")
             cell = await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+            if test and not self._timed_out:  # did the student's code change the checking while the test ran?
+                problem, changed = await self._run_guard("restore")
+                if problem:
+                    return self._fail_closed(cell, label, f"after cell {label} ({problem}); this cell scores zero "
+                                                          "and later cells were not run")
+                if changed:
+                    self._reset_reported.update(changed)
+                    message = (f"the notebook changed how the kernel runs or checks code while test cell {label} "
+                               f"ran ({_shown(changed)}); the test scores zero")
+                    self._record(label, "tampered", message)
+                    cell.outputs = list(cell.get("outputs", [])) + [_error_output("TamperedDuringTest", message)]
         except DeadKernelError:
             how = self.km.exit_description() if hasattr(self.km, "exit_description") else ""
             self._stop_reason = f"the kernel died in cell {label}" + (f" ({how})" if how else "")
@@ -235,35 +253,36 @@ class GuardedExecute(Execute):
                 _kill(self.km)
         return cell
 
-    async def _run_guard(self, call: str, label: str) -> str | None:
-        """Run the kernel guard; return why it failed (grading must stop), or None. Changes it undid are
-        recorded as a ``reset`` event (once per item)."""
+    def _fail_closed(self, cell, label, where: str, replace: bool = False):
+        """The guard did not answer as it should: nothing the kernel says can be trusted any more."""
+        self._stop_reason = f"the notebook interfered with the grader's integrity check {where}"
+        self._record(label, "tampered", self._stop_reason)
+        error = _error_output("NotRun" if replace else "IntegrityCheckFailed", self._stop_reason)
+        cell.outputs = [error] if replace else list(cell.get("outputs", [])) + [error]
+        return cell
+
+    async def _run_guard(self, call: str) -> tuple[str | None, list]:
+        """Run the kernel guard; return (why it failed, or None; what it had to undo)."""
         nonce = secrets.token_hex(8)
         msg_id = await ensure_async(self.kc.execute("", silent=True, store_history=False,
                                                     user_expressions={"guard": guard_expression(call, nonce)}))
         reply = await self.async_wait_for_reply(msg_id)
         self._timed_out = False
         if reply is None:
-            return f"no answer within {self.timeout:g} s"
+            return f"no answer within {self.timeout:g} s", []
         try:
             value = reply["content"]["user_expressions"]["guard"]
         except (KeyError, TypeError):
-            return f"the kernel replied {reply.get('content', {}).get('status', 'nothing')} without the guard's result"
+            return f"the kernel replied {reply.get('content', {}).get('status', 'nothing')} without the guard's result", []
         if value.get("status") != "ok":
-            return f"{value.get('ename', 'error')}: {value.get('evalue', '')}".strip()
+            return f"{value.get('ename', 'error')}: {value.get('evalue', '')}".strip(), []
         try:
             data = json.loads(ast.literal_eval(value["data"]["text/plain"]))
             if data["nonce"] != nonce:
-                return "the guard's answer was forged"
+                return "the guard's answer was forged", []
+            return None, [str(item) for item in data.get("changed", [])]
         except Exception as exc:  # noqa: BLE001 - anything unexpected means tampering
-            return f"the guard's answer was unreadable ({type(exc).__name__})"
-        new = [item for item in data.get("changed", []) if item not in self._reset_reported]
-        if new:
-            self._reset_reported.update(new)
-            shown = ", ".join(new[:6]) + (f" and {len(new) - 6} more" if len(new) > 6 else "")
-            self._record(label, "reset", f"the notebook had changed how the kernel runs or checks code ({shown}); "
-                         f"the grader undid this before cell {label}")
-        return None
+            return f"the guard's answer was unreadable ({type(exc).__name__})", []
 
     # nbclient binds ``execute_cell = run_sync(NotebookClient.async_execute_cell)`` at class level:
     # rebind it so the synchronous ExecutePreprocessor path goes through the guard above.

@@ -118,6 +118,9 @@ def crafted(release, source, canary, port=0) -> dict:
                                             "shell.run_cell = lambda cell, *a, **k: real('pass', *a, **k)")
     out["swallows_errors"] = _with_answer(ok, "mul", wrong_mul + "get_ipython().set_custom_exc((AssertionError,), "
                                           "lambda *args, **kwargs: None)")
+    out["patches_while_tested"] = _with_answer(ok, "add", "def add(a, b):\n    import math\n"
+                                               "    math.isclose = lambda *args, **kwargs: True\n"
+                                               "    return a + b if a >= 0 else 99")
     out["uses_network"] = _with_answer(ok, "mul", MUL + "\nimport socket\ntry:\n"
                                        f"    socket.create_connection(('127.0.0.1', {port}), timeout=2).sendall(b'leak')\n"
                                        "    print('network reached')\nexcept OSError as exc:\n"
@@ -161,6 +164,8 @@ EXPECTED = {
                         "undid this before cell `test_add_visible`"),
     "replaces_run_cell": ("graded", 3, 0, "changed how the kernel runs or checks code (shell.run_cell)"),
     "swallows_errors": ("graded", 3, 0, "changed how the kernel runs or checks code (shell.set_custom_exc)"),
+    "patches_while_tested": ("graded", 0, 3, "the notebook changed how the kernel runs or checks code while test "
+                             "cell `test_add_visible` ran (math.isclose); the test scores zero"),
     "uses_network": ("graded", 3, 3, None),
     "breaks_the_guard": ("graded", 3, 0, "the notebook interfered with the grader's integrity check before cell "
                          "`test_mul` (KeyError: '_autograder_guard'); this and later cells were not run"),
