@@ -65,6 +65,33 @@ def test_assert_equal_is_exact_and_typed():
     assert "expected None, got 3" in _message(checks.assert_equal, 3, None, "cycle")
     assert "count: expected 3, got" in _message(checks.assert_equal, np.True_, 3, "count")
     checks.assert_equal(np.int64(3), 3, "count")
+    checks.assert_equal(3.0, 3, "count")
+    checks.assert_equal("relu", "relu", "name")
+
+
+class _ClaimsToEqualEverything(int):
+    def __eq__(self, other):
+        return True
+
+    def __ne__(self, other):
+        return False
+
+    __hash__ = int.__hash__
+
+
+class _StrClaimingEquality(str):
+    __eq__ = _ClaimsToEqualEverything.__eq__
+    __ne__ = _ClaimsToEqualEverything.__ne__
+    __hash__ = str.__hash__
+
+
+def test_assert_equal_is_not_fooled_by_an_object_that_claims_equality():
+    liar = _ClaimsToEqualEverything(0)
+    assert liar == 3 and not (liar != 3)  # the trick works on a plain comparison...
+    for expected in (3, None, np.array([1, 2])):
+        assert "expected" in _message(checks.assert_equal, liar, expected, "count")  # ...not on the check
+    assert "expected 'relu'" in _message(checks.assert_equal, _StrClaimingEquality("tanh"), "relu", "name")
+    assert "wrong value" in _message(checks.assert_close, liar, 3.0, "value")
 
 
 def test_call_without_warnings_names_the_warning():

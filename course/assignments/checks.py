@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import json
+import numbers
 
 import numpy as np
 
@@ -89,8 +90,18 @@ def assert_equal(got, expected, what: str, inputs=None) -> None:
         if not isinstance(got, (bool, np.bool_)) or bool(got) != expected:
             _fail(what, f"expected {expected!r}, got {got!r}", inputs)
         return
-    if expected is None or isinstance(expected, (int, str)):
-        if isinstance(got, (bool, np.bool_, np.ndarray)) or got != expected:
+    # Compare values, never through ``got``'s own ``==``/``!=`` (an object can claim to equal anything).
+    if expected is None:
+        if got is not None:
+            _fail(what, f"expected None, got {got!r}", inputs)
+        return
+    if isinstance(expected, str):
+        if type(got) is not str or got != expected:
+            _fail(what, f"expected {expected!r}, got {got!r}", inputs)
+        return
+    if isinstance(expected, int):
+        if (isinstance(got, (bool, np.bool_)) or not isinstance(got, numbers.Real)
+                or float(got) != float(expected)):
             _fail(what, f"expected {expected!r}, got {got!r}", inputs)
         return
     expected = np.asarray(expected)
