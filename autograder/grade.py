@@ -167,6 +167,8 @@ def run(args, out=sys.stdout, err=sys.stderr) -> int:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    from .pool import stop_cleanly_on_ctrl_c
+    stop_cleanly_on_ctrl_c()
     try:
         return run(args)
     except GradingError as exc:

@@ -142,6 +142,18 @@ def _environ_or_args(pid) -> bytes:
     return out
 
 
+def _first_ctrl_c(signum, frame):
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
+    raise KeyboardInterrupt
+
+
+def stop_cleanly_on_ctrl_c() -> None:
+    """Make the first Ctrl-C raise ``KeyboardInterrupt`` and ignore later ones, so that stopping the
+    workers and their kernels (a few seconds at most) always completes: nothing is left running."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, _first_ctrl_c)
+
+
 @contextlib.contextmanager
 def _sigint_ignored():
     """Ignore SIGINT for the moment a worker is spawned (the child keeps SIG_IGN, so a Ctrl-C never

@@ -94,13 +94,14 @@ def failure_message(problems: dict) -> str:
 
 def main(argv=None) -> int:
     from .grade import add_common_options, limits_from
-    from .pool import WorkerPool
+    from .pool import WorkerPool, stop_cleanly_on_ctrl_c
 
     parser = argparse.ArgumentParser(prog="python -m autograder preflight", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--assignment", default=None, help="check only this assignment")
     add_common_options(parser)
     args = parser.parse_args(argv)
+    stop_cleanly_on_ctrl_c()
     try:
         known = list_assignments(args.source_dir)
         if args.assignment and args.assignment not in known:
@@ -118,6 +119,9 @@ def main(argv=None) -> int:
     except GradingError as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("\ninterrupted: the preflight did not finish; run it again\n")
+        return 130
     if problems:
         sys.stderr.write(failure_message(problems))
         return 3

@@ -1,7 +1,7 @@
 """Data safety of ``python -m autograder grade``: Ctrl-C part-way, then a re-run; stale scratch folders.
 
-* Ctrl-C (SIGINT to the whole process group, as a terminal sends it) once two students are saved: the
-  command stops within seconds with a plain message (no traceback), leaves no worker or kernel
+* Ctrl-C (SIGINT to the whole process group, as a terminal sends it, and an impatient second one while
+  it stops) once two students are saved: the command stops within seconds with a plain message (no traceback), leaves no worker or kernel
   process behind, and a re-run grades only the rest; the CSV equals an uninterrupted run's and the
   gradebook holds each student exactly once.
 * Scratch folders of a run that was SIGKILLed (its pid file names a dead process) are removed by the
@@ -94,6 +94,9 @@ def test_ctrl_c_stops_cleanly_and_the_rerun_completes_the_class(fixture_class, t
         assert seen, "the grading workers should have been seen"
         os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole foreground group
         t0 = time.monotonic()
+        time.sleep(0.3)  # an impatient second Ctrl-C while the workers are being stopped
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGINT)
         out, err = proc.communicate(timeout=20)
         stop_seconds = time.monotonic() - t0
     finally:
