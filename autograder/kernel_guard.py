@@ -115,6 +115,13 @@ def _restore_namespace(label, target_set, current, saved, changed, skip=()):
 
 
 _MISSING = object()
+BENIGN_HOOK_PACKAGES = ("IPython", "ipykernel", "matplotlib", "matplotlib_inline", "ipywidgets")
+
+
+def _benign(callback):
+    """An event hook that IPython itself or matplotlib registers (``%autoreload``, ``%matplotlib inline``)."""
+    module = getattr(callback, "__module__", None) or type(getattr(callback, "__self__", None)).__module__
+    return str(module).split(".")[0] in BENIGN_HOOK_PACKAGES
 
 
 def restore(nonce):
@@ -149,10 +156,14 @@ def restore(nonce):
     shell = objects["shell"]
     callbacks = shell.events.callbacks
     for event, (original, contents) in _state["events"].items():
-        if callbacks.get(event) is not original or original != contents:
+        current = callbacks.get(event)
+        if current is not original or original != contents:
+            added = [cb for cb in (current or []) if cb not in contents]
+            quiet = current is original and all(c in original for c in contents) and all(map(_benign, added))
             original[:] = contents
             callbacks[event] = original
-            changed.append(f"events.{event}")
+            if not quiet:  # undone either way; reported unless it is e.g. %matplotlib inline or %autoreload
+                changed.append(f"events.{event}")
     if (shell.custom_exceptions, shell.CustomTB) != _state["custom"]:
         shell.custom_exceptions, shell.CustomTB = _state["custom"]
         changed.append("shell.set_custom_exc")

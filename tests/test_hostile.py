@@ -121,6 +121,9 @@ def crafted(release, source, canary, port=0) -> dict:
     out["patches_while_tested"] = _with_answer(ok, "add", "def add(a, b):\n    import math\n"
                                                "    math.isclose = lambda *args, **kwargs: True\n"
                                                "    return a + b if a >= 0 else 99")
+    out["innocent_hooks"] = _with_answer(ok, "mul", "%load_ext autoreload\n%autoreload 2\n%matplotlib inline\n"
+                                         "import matplotlib.pyplot as plt\nimport warnings\n"
+                                         "warnings.filterwarnings('ignore')\nplt.plot([1, 2])\nplt.show()\n" + MUL)
     out["uses_network"] = _with_answer(ok, "mul", MUL + "\nimport socket\ntry:\n"
                                        f"    socket.create_connection(('127.0.0.1', {port}), timeout=2).sendall(b'leak')\n"
                                        "    print('network reached')\nexcept OSError as exc:\n"
@@ -166,6 +169,7 @@ EXPECTED = {
     "swallows_errors": ("graded", 3, 0, "changed how the kernel runs or checks code (shell.set_custom_exc)"),
     "patches_while_tested": ("graded", 0, 3, "the notebook changed how the kernel runs or checks code while test "
                              "cell `test_add_visible` ran (math.isclose); the test scores zero"),
+    "innocent_hooks": ("graded", 3, 3, None),
     "uses_network": ("graded", 3, 3, None),
     "breaks_the_guard": ("graded", 3, 0, "the notebook interfered with the grader's integrity check before cell "
                          "`test_mul` (KeyError: '_autograder_guard'); this and later cells were not run"),
@@ -248,6 +252,12 @@ def test_each_case_is_graded_with_a_plain_reason(hostile_run, student):
         feedback = (course / "feedback" / student / NAME / f"{NAME}.html").read_text()
         assert words.split("`")[0].replace("'", "&#x27;") in feedback
     assert "Traceback" not in row["problems"]
+
+
+def test_ordinary_notebook_habits_are_not_reported_as_tampering(hostile_run):
+    rows = hostile_run[2]
+    for student in ("control", "innocent_hooks"):  # %autoreload, %matplotlib inline, a warnings filter
+        assert rows[student]["problems"] == "", rows[student]
 
 
 def test_failure_messages_name_the_cause(hostile_run):
