@@ -9,11 +9,12 @@ Three pieces, all plugged into nbgrader's own ``Autograde`` converter through co
   kernel dies (``os._exit``, segfault, ``SIGKILL``, ``SIGXCPU``) or stops answering after a timeout,
   every cell that did not run gets an error output, so its test scores **zero** (nbgrader gives an
   unexecuted test cell full marks), and a plain-language reason is recorded in the notebook metadata.
-* Before the first cell and before every graded test cell, :class:`GuardedExecute` runs the
-  kernel-side guard of :mod:`autograder.kernel_guard` (as a silent user expression): it undoes a
+* Before the first cell, and before and after every graded test cell, :class:`GuardedExecute` runs
+  the kernel-side guard of :mod:`autograder.kernel_guard` (as a silent user expression): it undoes a
   submission's tampering with how cells run and how tests check (a transformer that blanks later
-  cells, ``math.isclose = lambda *a: True``, a replaced ``run_cell``), and the tampering is reported.
-  If the guard does not answer as expected, grading fails closed: the remaining cells score zero.
+  cells, ``math.isclose = lambda *a: True``, a replaced ``run_cell``) and reports it; a change made
+  while a test ran scores that test zero. If the guard does not answer as expected, grading fails
+  closed: the remaining cells score zero.
 * :func:`kernel_env` builds the kernel's environment.
 """
 from __future__ import annotations
