@@ -79,8 +79,9 @@ def read_only_world(writable, hide, network=True):
     Without ``network``, also move into a new, empty network namespace."""
     import ctypes
     libc = ctypes.CDLL(None, use_errno=True)
-    if libc.unshare(CLONE_NEWNS | (0 if network else CLONE_NEWNET)) != 0:
-        raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNS%s) failed" % ("" if network else " | CLONE_NEWNET"))
+    # (a machine that allows a mount namespace but no network namespace still grades, with the network)
+    if (network or libc.unshare(CLONE_NEWNS | CLONE_NEWNET) != 0) and libc.unshare(CLONE_NEWNS) != 0:
+        raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNS) failed")
     _mount(libc, None, "/", None, MS_REC | MS_PRIVATE)
     for path in writable:
         _mount(libc, path, path, None, MS_BIND | MS_REC)
