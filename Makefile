@@ -34,6 +34,7 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 BOOK_STAMP := _build/.book-built
 
 book: venv
+	@mkdir -p $(IPYTHONDIR) $(MPLCONFIGDIR) $(JUPYTER_RUNTIME_DIR)
 	$(PY) -m autograder release
 	@if [ -f $(BOOK_STAMP) ] && [ -n "$$(find solutions course -name '*.py' -newer $(BOOK_STAMP) -print -quit)" ]; then \
 		echo "solutions/ or course/ changed since the last build: re-executing every chapter"; \
@@ -43,6 +44,7 @@ book: venv
 	@echo "Book built: open $(ROOT)/_build/html/index.html in a browser"
 
 test: venv
+	@mkdir -p $(IPYTHONDIR) $(MPLCONFIGDIR) $(JUPYTER_RUNTIME_DIR)
 	$(PY) -m pytest -n 2 tests
 
 benchmarks: venv
