@@ -14,7 +14,9 @@ What it covers:
   callbacks, custom exception handlers, and the methods of the shell, the kernel, its session, the
   display machinery and the output streams (class attributes, and instance attributes shadowing them,
   e.g. ``get_ipython().run_cell = ...``);
-* ``sys.displayhook``/``excepthook``/``stdout``/``stderr`` and trace/profile functions.
+* ``sys.displayhook``/``excepthook``/``stdout``/``stderr`` and trace/profile functions;
+* threads: one that is still running notebook code when a test is due could patch and unpatch around
+  the test, so :func:`restore` names them and the grader stops (no test after it is trusted).
 
 This is a guard against the tricks one finds on the internet, not a proof: code that reads this file
 can aim at the guard itself. The grader therefore fails *closed*: if the guard does not answer as
@@ -22,6 +24,7 @@ expected, the remaining cells are not run and score zero (see ``GuardedExecute``
 """
 import builtins
 import json
+import os
 import sys
 import types
 
@@ -83,8 +86,13 @@ def snapshot(nonce, shell):
         except Exception:
             pass
     objects = _objects(shell)
+    try:  # where ipykernel compiles cells to (their frames' filename)
+        cell_folder = os.path.dirname(shell.compile.get_code_name("", "", 0))
+    except Exception:
+        cell_folder = None
     _state.update(
         objects=objects,
+        cell_folder=cell_folder,
         builtins=_snap_namespace(vars(builtins)),
         modules={name: (module, _snap_namespace(vars(module))) for name, module in list(sys.modules.items())
                  if isinstance(module, types.ModuleType)
@@ -180,4 +188,28 @@ def restore(nonce):
         threading.settrace(None)
         threading.setprofile(None)
         changed.append("threading.settrace")
-    return json.dumps({"nonce": nonce, "changed": list(dict.fromkeys(changed))})
+    return json.dumps({"nonce": nonce, "changed": list(dict.fromkeys(changed)), "threads": _notebook_threads()})
+
+
+def _is_notebook_code(filename):
+    """Code the notebook defined: a cell (``ipykernel_<pid>/<hash>.py``, ``<ipython-input-…>``) or an
+    ``exec``'d string."""
+    return (filename.startswith("<ipython-input") or filename == "<string>"
+            or os.path.dirname(filename) == _state.get("cell_folder"))
+
+
+def _notebook_threads():
+    """Names of other threads that are running notebook code right now (nothing can undo what such a
+    thread does between the guard and a test, so the grader stops trusting the kernel)."""
+    import threading
+    names = {t.ident: t.name for t in threading.enumerate()}
+    found = []
+    for ident, frame in sys._current_frames().items():
+        if ident == threading.get_ident():
+            continue
+        while frame is not None:
+            if _is_notebook_code(frame.f_code.co_filename):
+                found.append(names.get(ident, str(ident)))
+                break
+            frame = frame.f_back
+    return sorted(found)

@@ -281,6 +281,9 @@ class GuardedExecute(Execute):
             data = json.loads(ast.literal_eval(value["data"]["text/plain"]))
             if data["nonce"] != nonce:
                 return "the guard's answer was forged", []
+            if data.get("threads"):
+                return ("a background thread started by the notebook is still running its code: "
+                        f"{_shown([str(t) for t in data['threads']])}"), []
             return None, [str(item) for item in data.get("changed", [])]
         except Exception as exc:  # noqa: BLE001 - anything unexpected means tampering
             return f"the guard's answer was unreadable ({type(exc).__name__})", []

@@ -121,6 +121,13 @@ def crafted(release, source, canary, port=0) -> dict:
     out["patches_while_tested"] = _with_answer(ok, "add", "def add(a, b):\n    import math\n"
                                                "    math.isclose = lambda *args, **kwargs: True\n"
                                                "    return a + b if a >= 0 else 99")
+    out["patching_thread"] = _with_answer(ok, "mul", wrong_mul + "import threading, time\n"
+                                          "def keep_patching(shell=get_ipython(), blank=lambda lines: ['pass\\n']):\n"
+                                          "    while True:\n"
+                                          "        if blank not in shell.input_transformers_cleanup:\n"
+                                          "            shell.input_transformers_cleanup.append(blank)\n"
+                                          "        time.sleep(0.001)\n"
+                                          "threading.Thread(target=keep_patching, daemon=True).start()")
     out["innocent_hooks"] = _with_answer(ok, "mul", "%load_ext autoreload\n%autoreload 2\n%matplotlib inline\n"
                                          "import matplotlib.pyplot as plt\nimport warnings\n"
                                          "warnings.filterwarnings('ignore')\nplt.plot([1, 2])\nplt.show()\n" + MUL)
@@ -169,6 +176,9 @@ EXPECTED = {
     "swallows_errors": ("graded", 3, 0, "changed how the kernel runs or checks code (shell.set_custom_exc)"),
     "patches_while_tested": ("graded", 0, 3, "the notebook changed how the kernel runs or checks code while test "
                              "cell `test_add_visible` ran (math.isclose); the test scores zero"),
+    "patching_thread": ("graded", 3, 0, "the notebook interfered with the grader's integrity check before cell "
+                        "`test_mul` (a background thread started by the notebook is still running its code: "
+                        "Thread-"),
     "innocent_hooks": ("graded", 3, 3, None),
     "uses_network": ("graded", 3, 3, None),
     "breaks_the_guard": ("graded", 3, 0, "the notebook interfered with the grader's integrity check before cell "
