@@ -23,6 +23,7 @@ export PYTHONPATH := $(ROOT)
 venv: $(VENV)/.installed
 
 $(VENV)/.installed: requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(None if sys.version_info >= (3, 11, 5) else "error: $(PYTHON) is Python " + sys.version.split()[0] + "; the pinned requirements need 3.11.5 or newer (make ... PYTHON=/path/to/python3.11)")'
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
