@@ -3,10 +3,11 @@
 Usage (built by :class:`autograder.sandbox.LimitedKernelManager`, never typed by hand)::
 
     python kernel_launcher.py [--memory-mb N] [--cpu-seconds N] [--file-mb N] [--nproc N]
-                              [--writable DIR ...] [--hide DIR ...] [--no-network 1] [--uid N --gid N]
-                              -- KERNEL_ARGV...
+                              [--writable DIR ...] [--hide DIR ...] [--no-network 1] [--user-namespace 1]
+                              [--uid N --gid N] -- KERNEL_ARGV...
 
-When run as root with ``--writable DIR`` (repeatable), first moves into a private mount namespace where
+When run as root with ``--writable DIR`` (repeatable) — or, not as root, with ``--user-namespace 1``
+inside a user namespace of its own — first moves into a private mount namespace where
 the whole file system is read-only except those folders, covers every ``--hide DIR`` with an empty
 read-only tmpfs (the reference package, the assignment sources, the class data, other submissions),
 and drops all capabilities (so the kernel cannot remount). With ``--no-network 1`` the namespace
@@ -50,7 +51,8 @@ def _limit(which, value):
 
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
-CLONE_NEWNS, CLONE_NEWNET = 0x00020000, 0x40000000
+MS_NOATIME, MS_NODIRATIME, MS_RELATIME, MS_STRICTATIME = 1024, 2048, 1 << 21, 1 << 24
+CLONE_NEWNS, CLONE_NEWNET, CLONE_NEWUSER = 0x00020000, 0x40000000, 0x10000000
 PR_SET_NO_NEW_PRIVS, PR_CAPBSET_DROP = 38, 24
 
 
@@ -72,16 +74,41 @@ def _mount_points():
     return points
 
 
-def read_only_world(writable, hide, network=True):
+def _enter_namespaces(libc, network, user):
+    """``unshare`` a mount (and, without ``network``, a network) namespace; with ``user``, inside a new
+    user namespace in which our uid and gid map to themselves (how an unprivileged user gets one)."""
+    import ctypes
+    base = CLONE_NEWNS | (CLONE_NEWUSER if user else 0)
+    uid, gid = os.getuid(), os.getgid()
+    # (a machine that allows a mount namespace but no network namespace still grades, with the network)
+    if (network or libc.unshare(base | CLONE_NEWNET) != 0) and libc.unshare(base) != 0:
+        raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNS%s) failed" % (" | CLONE_NEWUSER" if user else ""))
+    if user:
+        for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
+            with open(f"/proc/self/{name}", "w") as f:
+                f.write(text)
+
+
+def user_namespaces_work() -> bool:
+    """Can this (unprivileged) process get a user namespace with a mount and a network namespace?"""
+    import subprocess
+    probe = (f"import ctypes; raise SystemExit(ctypes.CDLL(None, use_errno=True).unshare({CLONE_NEWUSER | CLONE_NEWNS}"
+             f" | {CLONE_NEWNET}))")
+    try:
+        return subprocess.run([sys.executable, "-c", probe], capture_output=True, timeout=30).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+def read_only_world(writable, hide, network=True, user=False):
     """A private mount namespace in which everything is read-only except ``writable`` folders and the
     ``hide`` folders are covered by empty read-only tmpfs; then drop every capability (so the kernel,
     even as root, can neither remount nor write the instructor's files, the gradebook or others' work).
-    Without ``network``, also move into a new, empty network namespace."""
+    Without ``network``, also move into a new, empty network namespace. ``user``: not root, so do it
+    in a user namespace of our own (the kernel keeps our uid)."""
     import ctypes
     libc = ctypes.CDLL(None, use_errno=True)
-    # (a machine that allows a mount namespace but no network namespace still grades, with the network)
-    if (network or libc.unshare(CLONE_NEWNS | CLONE_NEWNET) != 0) and libc.unshare(CLONE_NEWNS) != 0:
-        raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNS) failed")
+    _enter_namespaces(libc, network, user)
     _mount(libc, None, "/", None, MS_REC | MS_PRIVATE)
     for path in writable:
         _mount(libc, path, path, None, MS_BIND | MS_REC)
@@ -93,7 +120,9 @@ def read_only_world(writable, hide, network=True):
             except OSError:
                 pass  # removed meanwhile (another submission's finished scratch folder)
     keep = {os.path.realpath(p) for p in writable}
-    by_name = {"nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEXEC}
+    # flags a user namespace may not drop from a mount it inherited are kept as they are
+    by_name = {"nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEXEC, "noatime": MS_NOATIME,
+               "nodiratime": MS_NODIRATIME, "relatime": MS_RELATIME, "strictatime": MS_STRICTATIME}
     for point, opts in _mount_points():
         if point in keep or "ro" in opts:
             continue
@@ -112,9 +141,17 @@ def read_only_world(writable, hide, network=True):
 
 def main(argv):
     options, kernel_argv = _parse(argv)
-    if os.geteuid() == 0 and options["writable"]:
-        os.umask(0o077)
-        read_only_world(options["writable"], options["hide"], network=not options.get("no_network", 0))
+    if options["writable"]:
+        network = not options.get("no_network", 0)
+        if os.geteuid() == 0:
+            os.umask(0o077)
+            read_only_world(options["writable"], options["hide"], network=network)
+        elif options.get("user_namespace", 0):
+            os.umask(0o077)
+            try:
+                read_only_world(options["writable"], options["hide"], network=network, user=True)
+            except OSError as exc:  # the worker's probe said yes; if the machine disagrees, grade anyway
+                sys.stderr.write(f"kernel_launcher: no user namespace ({exc}); running without isolation\n")
     _limit(resource.RLIMIT_AS, options.get("memory_mb", 0) * MB)
     cpu = options.get("cpu_seconds", 0)
     if cpu > 0:  # soft limit sends SIGXCPU (kernel dies, reason recorded); hard limit a little later

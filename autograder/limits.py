@@ -23,14 +23,15 @@ class Limits:
     notebook_budget : float
         Seconds of wall time for the whole notebook; cells after it are not run (score zero).
     isolate : bool
-        When running as root, run each kernel in a private mount namespace where everything is
-        read-only except its own folder, with the reference package, the sources, the class data
-        and other submissions hidden, and with every capability dropped (see kernel_launcher.py).
+        Run each kernel in a private mount namespace where everything is read-only except its own
+        folder, with the reference package, the sources, the class data and other submissions
+        hidden, and with every capability dropped (see kernel_launcher.py): as root, or else inside
+        a user namespace where the machine allows unprivileged ones (most Linux distributions do).
     network : bool
-        Allow network access. By default, when running as root with ``isolate``, each kernel gets an
-        empty network namespace of its own (no interface but a downed loopback, so it can reach
-        neither the internet nor any service of the grading machine) and talks to its worker over
-        Unix sockets in its scratch folder.
+        Allow network access. By default, with ``isolate`` (as root or in a user namespace), each
+        kernel gets an empty network namespace of its own (no interface but a downed loopback, so it
+        can reach neither the internet nor any service of the grading machine) and talks to its
+        worker over Unix sockets in its scratch folder.
     hide : tuple of str
         Extra folders to hide from kernels (the course folder is passed here).
     drop_uid : bool

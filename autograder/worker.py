@@ -162,7 +162,10 @@ class KernelSupply:
             args += ["--writable", work, "--writable", home]
             for path in self.hidden_paths(folder):
                 args += ["--hide", path]
-            if not self.limits.network and os.geteuid() == 0:  # no network: talk over Unix sockets
+            namespaces = os.geteuid() == 0 or _user_namespaces()
+            if os.geteuid() != 0 and namespaces:
+                args += ["--user-namespace", "1"]
+            if not self.limits.network and namespaces:  # no network: talk over Unix sockets
                 sockets = _socket_folder(folder, self.uid)
                 args += ["--writable", sockets, "--no-network", "1"]
                 transport = {"transport": "ipc", "ip": os.path.join(sockets, "k")}
@@ -194,6 +197,17 @@ class KernelSupply:
             _rmtree(self.pending[1])
             self.pending = None
             self._protect()
+
+
+_USER_NAMESPACES = []
+
+
+def _user_namespaces() -> bool:
+    """Does this machine give an unprivileged process user namespaces? (probed once per worker)"""
+    if not _USER_NAMESPACES:
+        from .kernel_launcher import user_namespaces_work
+        _USER_NAMESPACES.append(user_namespaces_work())
+    return _USER_NAMESPACES[0]
 
 
 def _socket_folder(folder: str, uid: int) -> str:
