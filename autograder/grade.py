@@ -41,7 +41,7 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--notebook-budget", type=float, default=None,
                         help="wall-clock seconds for a whole notebook (default: 30 x the cell timeout)")
     parser.add_argument("--allow-network", action="store_true",
-                        help="let grading kernels use the network (by default, when run as root, they have none)")
+                        help="let grading kernels use the network (by default they have none wherever namespaces work)")
 
 
 def limits_from(args) -> Limits:

@@ -94,7 +94,8 @@ def snapshot(nonce, shell):
         objects=objects,
         cell_folder=cell_folder,
         builtins=_snap_namespace(vars(builtins)),
-        modules={name: (module, _snap_namespace(vars(module))) for name, module in list(sys.modules.items())
+        modules={name: (module, _snap_namespace({k: v for k, v in vars(module).items() if not k.startswith("__")}))
+                 for name, module in list(sys.modules.items())
                  if isinstance(module, types.ModuleType)
                  and (name in WATCHED_MODULES or name.split(".")[0] in WATCHED_PACKAGES)},
         lists=[(owner, attr, getattr(objects[owner], attr), list(getattr(objects[owner], attr)))
@@ -143,8 +144,7 @@ def restore(nonce):
         if sys.modules.get(name) is not module:
             sys.modules[name] = module
             changed.append(f"sys.modules[{name!r}]")
-        _restore_namespace(name, lambda k, v, m=module: setattr(m, k, v), vars(module), saved, changed,
-                           skip=tuple(k for k in saved[0] if k.startswith("__")))
+        _restore_namespace(name, lambda k, v, m=module: setattr(m, k, v), vars(module), saved, changed)
     for cls, saved in _state["classes"].items():
         _restore_namespace(cls.__name__, lambda k, v, c=cls: setattr(c, k, v), dict(vars(cls)), saved, changed,
                            skip=("__dict__", "__weakref__", "__doc__", "_abc_impl"))

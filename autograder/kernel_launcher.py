@@ -19,6 +19,7 @@ this process by the kernel (same pid, so interrupts and kills reach the kernel i
 
 This file imports nothing from the repository: it runs with ``PYTHONPATH`` already stripped.
 """
+import functools
 import os
 import resource
 import shutil
@@ -89,15 +90,20 @@ def _enter_namespaces(libc, network, user):
                 f.write(text)
 
 
-def user_namespaces_work() -> bool:
-    """Can this (unprivileged) process get a user namespace with a mount and a network namespace?"""
+@functools.lru_cache(maxsize=None)
+def namespaces_work(flags: int) -> bool:
+    """Can a process of ours ``unshare(flags)`` here? (probed in a child process, once per ``flags``)"""
     import subprocess
-    probe = (f"import ctypes; raise SystemExit(ctypes.CDLL(None, use_errno=True).unshare({CLONE_NEWUSER | CLONE_NEWNS}"
-             f" | {CLONE_NEWNET}))")
+    probe = f"import ctypes; raise SystemExit(ctypes.CDLL(None, use_errno=True).unshare({flags}))"
     try:
         return subprocess.run([sys.executable, "-c", probe], capture_output=True, timeout=30).returncode == 0
     except (OSError, subprocess.SubprocessError):
         return False
+
+
+def user_namespaces_work() -> bool:
+    """Can this (unprivileged) process get a user namespace with a mount and a network namespace?"""
+    return namespaces_work(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET)
 
 
 def read_only_world(writable, hide, network=True, user=False):

@@ -39,10 +39,11 @@ of the instructor notebook (restored by the grader), so they enter the kernel's 
 a hidden cell runs, after every student cell. Limits: (1) a student function *called by* a
 hidden test runs in the same process and can read the caller's frame (``sys._getframe(1)``), the
 cell's source (IPython's ``In``) or monkeypatch numpy / :mod:`course.assignments.checks` so that
-comparisons pass -- no in-kernel scheme prevents that; only running student code in a separate
-process would, and a scan of submissions for ``_getframe``, ``inspect``, ``get_ipython``,
-``setattr(np`` flags it; (2) the kernel can read any file the grading user can, including this
-repository by its absolute path, unless the grader sandboxes the filesystem; (3) failure messages
+comparisons pass -- :mod:`autograder.kernel_guard` undoes or catches the common forms of the
+latter, but no in-kernel scheme prevents all of it; only running student code in a separate
+process would; (2) where the grader gets no namespaces (see ``autograder/kernel_launcher.py``),
+the kernel can read any file the grading user can, including this repository by its absolute
+path; (3) failure messages
 show the first failing case's input and expected value (by design), and the seeds are fixed, so
 the same cases recur every term unless the seeds in ``autograder/hidden_cases`` are changed.
 

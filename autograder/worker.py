@@ -12,7 +12,6 @@ import logging
 import os
 import shutil
 import signal
-import stat
 import subprocess
 import tempfile
 import time
@@ -23,7 +22,9 @@ import warnings
 import nbformat
 
 from .coursedir import COURSE_ID, REPO_ROOT, STUDENT_IN_SANDBOX, AssignmentSpec, nbgrader_config, sqlite_url
+from .kernel_launcher import user_namespaces_work
 from .limits import Limits
+from .pool import _force_rmtree
 from .results import blank_result, finish
 from .sandbox import (PROTECTED_PIDS, GuardedExecute, LimitedKernelManager, _shutdown, become_subreaper,
                       kernel_env, sandbox_uid)
@@ -162,7 +163,7 @@ class KernelSupply:
             args += ["--writable", work, "--writable", home]
             for path in self.hidden_paths(folder):
                 args += ["--hide", path]
-            namespaces = os.geteuid() == 0 or _user_namespaces()
+            namespaces = os.geteuid() == 0 or user_namespaces_work()
             if os.geteuid() != 0 and namespaces:
                 args += ["--user-namespace", "1"]
             if not self.limits.network and namespaces:  # no network: talk over Unix sockets
@@ -197,17 +198,6 @@ class KernelSupply:
             _rmtree(self.pending[1])
             self.pending = None
             self._protect()
-
-
-_USER_NAMESPACES = []
-
-
-def _user_namespaces() -> bool:
-    """Does this machine give an unprivileged process user namespaces? (probed once per worker)"""
-    if not _USER_NAMESPACES:
-        from .kernel_launcher import user_namespaces_work
-        _USER_NAMESPACES.append(user_namespaces_work())
-    return _USER_NAMESPACES[0]
 
 
 def _socket_folder(folder: str, uid: int) -> str:
@@ -407,20 +397,14 @@ def _grade_once(task: dict, kernels: KernelSupply, limits: Limits) -> dict:
 
 
 def _rmtree(path):
+    """Remove a scratch folder (whatever modes student code left) and its outside socket folder."""
     pointer = os.path.join(path, "socket-folder")  # see _socket_folder
     if os.path.isfile(pointer):
         with open(pointer) as f:
             sockets = f.read().strip()
         if os.path.basename(sockets).startswith("agk-"):
             shutil.rmtree(sockets, ignore_errors=True)
-
-    def onerror(func, p, exc):
-        try:
-            os.chmod(p, stat.S_IRWXU)
-            func(p)
-        except OSError:
-            pass
-    shutil.rmtree(path, onerror=onerror)
+    _force_rmtree(path)
 
 
 # --------------------------------------------------------------------------- the process

@@ -274,19 +274,12 @@ def test_ordinary_notebook_habits_are_not_reported_as_tampering(hostile_run):
         assert rows[student]["problems"] == "", rows[student]
 
 
-def _network_namespaces_allowed() -> bool:
-    """Can this machine give a process a network namespace of its own (as kernel_launcher.py does)?"""
-    probe = ("import ctypes; libc = ctypes.CDLL(None, use_errno=True); "
-             "raise SystemExit(libc.unshare(0x40000000 | 0x00020000))")
-    return subprocess.run([sys.executable, "-c", probe], capture_output=True).returncode == 0
-
-
 def isolation() -> tuple[bool, bool]:
     """(files, network): does the grader isolate kernels on this machine? As root with namespaces;
     otherwise in a user namespace where unprivileged ones are allowed (see kernel_launcher.py)."""
+    from autograder.kernel_launcher import CLONE_NEWNET, CLONE_NEWNS, namespaces_work, user_namespaces_work
     if os.geteuid() == 0:
-        return True, _network_namespaces_allowed()
-    from autograder.kernel_launcher import user_namespaces_work
+        return True, namespaces_work(CLONE_NEWNS | CLONE_NEWNET)
     works = user_namespaces_work()
     return works, works
 
