@@ -18,9 +18,25 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 # `solutions` is importable from the repository root only (it is not installed).
 export PYTHONPATH := $(ROOT)
 
-.PHONY: book test venv benchmarks release clean
+.PHONY: book test venv benchmarks release clean system-deps
 
-venv: $(VENV)/.installed
+# System programs (Debian package names) the grader and the tests need. `make venv` installs the
+# missing ones with apt-get when run as root on Debian/Ubuntu; otherwise it names them and how to get them.
+SYSTEM_PACKAGES := bubblewrap chromium
+
+venv: system-deps $(VENV)/.installed
+
+system-deps:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "installing system packages:$$missing"; \
+			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing) >/dev/null \
+			|| { echo "error: apt-get could not install$$missing" >&2; exit 1; }; \
+		else \
+			echo "warning: missing system packages:$$missing (Debian names). Install them, e.g. 'sudo apt-get install$$missing'; the tests that need them say so." >&2; \
+		fi; fi
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(None if sys.version_info >= (3, 11, 5) else "error: $(PYTHON) is Python " + sys.version.split()[0] + "; the pinned requirements need 3.11.5 or newer (make ... PYTHON=/path/to/python3.11)")'
