@@ -2,5 +2,6 @@
 
 Modules: :mod:`~solutions.activations`, :mod:`~solutions.losses`, :mod:`~solutions.mlp`,
 :mod:`~solutions.gradcheck`, :mod:`~solutions.perceptron`, :mod:`~solutions.xor`,
-:mod:`~solutions.training`, :mod:`~solutions.projections`, :mod:`~solutions.worked_examples`.
+:mod:`~solutions.training`, :mod:`~solutions.optimizers`, :mod:`~solutions.regularisation`,
+:mod:`~solutions.projections`, :mod:`~solutions.worked_examples`.
 """

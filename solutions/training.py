@@ -20,15 +20,12 @@ Deck 004 names these differently: its "Gradient Descent" (Algorithm 1) updates a
 in a fixed order (here ``batch_size=1, shuffle=False``), its "Stochastic GD" adds the shuffle, and
 its "Batch Gradient Descent" is mini-batch GD.
 
-Optimizers (:data:`OPTIMIZERS`), for a parameter :math:`\theta` with gradient :math:`g` at step :math:`t = 1, 2, \dots`:
+Optimizers (:data:`OPTIMIZERS`): ``"sgd"``, ``"momentum"``, ``"nesterov"``, ``"rmsprop"`` and ``"adam"``, the
+update rules of :mod:`solutions.optimizers` (one place for their formulas).
 
-* ``"sgd"``: :math:`\theta \leftarrow \theta - \eta g`.
-* ``"momentum"`` (heavy ball, as scikit-learn with ``nesterovs_momentum=False``):
-  :math:`v \leftarrow \mu v - \eta g`, :math:`\theta \leftarrow \theta + v` (:math:`v_0 = 0`).
-* ``"adam"`` (Kingma and Ba 2015): :math:`m \leftarrow \beta_1 m + (1-\beta_1) g`,
-  :math:`s \leftarrow \beta_2 s + (1-\beta_2) g^2`,
-  :math:`\theta \leftarrow \theta - \eta\, \hat m / (\sqrt{\hat s} + \epsilon)` with
-  :math:`\hat m = m/(1-\beta_1^t)`, :math:`\hat s = s/(1-\beta_2^t)`.
+Against overfitting: ``weight_decay`` :math:`\lambda` adds :math:`\lambda W^l` to every weight gradient
+(:func:`solutions.regularisation.l2_penalty_grad`); ``validation=(X_val, Y_val)`` records the validation loss
+after every epoch, and ``patience`` stops early and returns the weights of the best validation epoch.
 """
 from __future__ import annotations
 
@@ -39,11 +36,13 @@ import numpy as np
 
 from . import losses as _losses
 from . import mlp as _mlp
+from . import optimizers as _optimizers
+from . import regularisation as _regularisation
 
 __all__ = ["train", "TrainResult", "batch_gd", "sgd", "minibatch_gd", "accuracy", "OPTIMIZERS",
            "make_optimizer"]
 
-OPTIMIZERS = ("sgd", "momentum", "adam")
+OPTIMIZERS = tuple(_optimizers.OPTIMIZERS)
 
 
 @dataclass
@@ -58,58 +57,36 @@ class TrainResult:
         Loss on the whole training set before training (``losses[0]``) and after every epoch.
     steps : int
         Number of parameter updates made (``epochs * ceil(n / batch_size)``).
+    val_losses : ndarray or None
+        With ``validation``: the validation loss before training and after every epoch run.
+    best_epoch : int or None
+        With ``patience``: the epoch whose weights ``params`` holds (lowest validation loss); training stopped
+        ``patience`` epochs after it, or at ``epochs``, and ``losses`` / ``val_losses`` end there.
     """
 
     params: dict
     losses: np.ndarray
     steps: int
+    val_losses: np.ndarray | None = None
+    best_epoch: int | None = None
 
 
 # --------------------------------------------------------------------------- optimizers
 def make_optimizer(name: str = "sgd", lr: float = 0.1, momentum: float = 0.9, beta1: float = 0.9,
-                   beta2: float = 0.999, eps: float = 1e-8):
-    r"""An update function ``step(params, grads)`` that changes ``params`` **in place** (see the module docstring).
+                   beta2: float = 0.999, eps: float = 1e-8, rho: float = 0.9):
+    r"""An update function ``step(params, grads)`` that changes ``params`` **in place**.
 
-    The function keeps its own state (velocity, Adam moments and step count), so use one per training run.
+    The rules are those of :mod:`solutions.optimizers`; the function keeps its optimiser's state (velocity,
+    moments and step count), so use one per training run.
     """
-    if name not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {name!r}; known optimizers: {', '.join(OPTIMIZERS)}")
-    for label, value, low, high in (("lr", lr, 0.0, math.inf), ("eps", eps, 0.0, math.inf)):
-        if not (isinstance(value, (int, float, np.floating)) and low < value < high):
-            raise ValueError(f"{label} must be a positive finite number, got {value!r}")
-    for label, value in (("momentum", momentum), ("beta1", beta1), ("beta2", beta2)):
-        if not (isinstance(value, (int, float, np.floating)) and 0.0 <= value < 1.0):
-            raise ValueError(f"{label} must lie in [0, 1), got {value!r}")
-
-    if name == "sgd":
-        def step(params, grads):
-            for k, g in grads.items():
-                params[k] -= lr * g                       # theta <- theta - eta g
-        return step
-
-    state: dict = {}
-    if name == "momentum":
-        def step(params, grads):
-            for k, g in grads.items():
-                v = state.get(k)
-                v = -lr * g if v is None else momentum * v - lr * g   # v <- mu v - eta g
-                state[k] = v
-                params[k] += v                                           # theta <- theta + v
-        return step
-
-    counter = [0]
-
-    def step(params, grads):  # adam
-        counter[0] += 1
-        t = counter[0]
-        c1, c2 = 1.0 - beta1 ** t, 1.0 - beta2 ** t
-        for k, g in grads.items():
-            m, s = state.get(k, (0.0, 0.0))
-            m = beta1 * m + (1.0 - beta1) * g             # first moment
-            s = beta2 * s + (1.0 - beta2) * (g * g)       # second moment
-            state[k] = (m, s)
-            params[k] -= lr * (m / c1) / (np.sqrt(s / c2) + eps)
-    return step
+    hyper = {"momentum": {"momentum": momentum}, "nesterov": {"momentum": momentum},
+             "rmsprop": {"rho": rho, "eps": eps}, "adam": {"beta1": beta1, "beta2": beta2, "eps": eps}}
+    if name not in _optimizers.OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {name!r}; known optimizers: {', '.join(_optimizers.OPTIMIZERS)}")
+    for label, value in (("momentum", momentum), ("beta1", beta1), ("beta2", beta2), ("rho", rho)):
+        _optimizers._unit_interval(label, value)
+    _optimizers._positive("eps", eps)
+    return _optimizers.make(name, lr, **hyper.get(name, {})).step
 
 
 # --------------------------------------------------------------------------- training loop
@@ -122,7 +99,8 @@ def _check_int(name, value, low):
 def train(params: dict, X, Y, activations="sigmoid", loss="half_squared_error", lr: float = 0.1,
           epochs: int = 100, batch_size: int | None = None, shuffle: bool = True, seed=0,
           optimizer: str = "sgd", momentum: float = 0.9, beta1: float = 0.9, beta2: float = 0.999,
-          eps: float = 1e-8) -> TrainResult:
+          eps: float = 1e-8, rho: float = 0.9, weight_decay: float = 0.0, validation=None,
+          patience: int | None = None) -> TrainResult:
     r"""Train an MLP by (batch, stochastic or mini-batch) gradient descent.
 
     Parameters
@@ -147,14 +125,23 @@ def train(params: dict, X, Y, activations="sigmoid", loss="half_squared_error", 
         Reshuffle the sample order at the start of every epoch (ignored when one batch holds every sample).
     seed : int or None
         Seed of ``numpy.random.default_rng`` for the shuffles: the same seed gives the same run.
-    optimizer : {"sgd", "momentum", "adam"}
-    momentum, beta1, beta2, eps : float
-        Optimizer constants (used by ``"momentum"`` and ``"adam"``).
+    optimizer : {"sgd", "momentum", "nesterov", "rmsprop", "adam"}
+    momentum, beta1, beta2, eps, rho : float
+        Optimizer constants (see :mod:`solutions.optimizers`).
+    weight_decay : float
+        L2 penalty :math:`\lambda \ge 0`: every weight gradient gets :math:`+\lambda W` (biases are not
+        penalised). The recorded losses are the data loss without the penalty.
+    validation : (X_val, Y_val) or None
+        Record the validation loss before training and after every epoch (``TrainResult.val_losses``).
+    patience : int or None
+        Early stopping (needs ``validation``): stop when the validation loss has not improved for ``patience``
+        epochs and return the weights of the best epoch (``TrainResult.best_epoch``).
 
     Returns
     -------
     TrainResult
-        ``params``, ``losses`` (shape ``(epochs + 1,)``, initial loss first) and ``steps``.
+        ``params``, ``losses`` (shape ``(epochs + 1,)``, initial loss first), ``steps``, and with
+        ``validation`` the ``val_losses`` (with ``patience`` also ``best_epoch``).
 
     Raises
     ------
@@ -166,68 +153,89 @@ def train(params: dict, X, Y, activations="sigmoid", loss="half_squared_error", 
     acts = _mlp.resolve_activations(activations, L)
     lo = _losses.get(loss)
     sizes = _mlp.layer_sizes(params)
+    X, Y = _data(X, Y, sizes, "")
+    n = X.shape[0]
+    if validation is not None:
+        try:
+            X_val, Y_val = validation
+        except (TypeError, ValueError):
+            raise ValueError("validation must be a pair (X_val, Y_val)") from None
+        X_val, Y_val = _data(X_val, Y_val, sizes, "_val")
+    if patience is not None:
+        if validation is None:
+            raise ValueError("early stopping (patience) needs validation=(X_val, Y_val)")
+        patience = _check_int("patience", patience, 1)
+    if isinstance(weight_decay, bool) or not isinstance(weight_decay, (int, float, np.floating)) \
+            or not 0.0 <= weight_decay < math.inf:
+        raise ValueError(f"weight_decay must be a finite number >= 0, got {weight_decay!r}")
+    epochs = _check_int("epochs", epochs, 0)
+    if batch_size is None:
+        batch_size = n
+    batch_size = min(_check_int("batch_size", batch_size, 1), n)
+    step = make_optimizer(optimizer, lr, momentum, beta1, beta2, eps, rho)
+
+    params = {k: np.array(v, dtype=np.float64) for k, v in params.items()}  # our own copy
+    rng = np.random.default_rng(seed)
+
+    def gradient(Xb, Yb):
+        grads = _mlp.backward(params, _mlp.forward(params, Xb, acts), Yb, acts, lo)
+        if weight_decay:
+            decay = _regularisation.l2_penalty_grad(params, weight_decay)
+            grads = {k: grads[k] + decay[k] for k in grads}
+        return grads
+
+    def data_loss(Xs, Ys):
+        value = _mlp.loss(params, Xs, Ys, acts, lo)
+        if not np.isfinite(value):
+            raise ValueError(f"training diverged: the loss is {value} (lr={lr}); lower the learning rate")
+        return value
+
+    history = [data_loss(X, Y)]
+    val_history = [data_loss(X_val, Y_val)] if validation is not None else None
+    best = (0, {k: v.copy() for k, v in params.items()}) if patience is not None else None
+    steps = 0
+    with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported by data_loss() instead
+        for epoch in range(1, epochs + 1):
+            order = rng.permutation(n) if shuffle and batch_size < n else np.arange(n)
+            for start in range(0, n, batch_size):
+                idx = order[start:start + batch_size]
+                step(params, gradient(X[idx], Y[idx]))
+                steps += 1
+            history.append(data_loss(X, Y))
+            if validation is None:
+                continue
+            val_history.append(data_loss(X_val, Y_val))
+            if patience is None:
+                continue
+            if _regularisation.best_epoch(val_history) == epoch:
+                best = (epoch, {k: v.copy() for k, v in params.items()})
+            if _regularisation.should_stop(val_history, patience):
+                break
+    result = TrainResult(params=params, losses=np.array(history), steps=steps,
+                         val_losses=None if val_history is None else np.array(val_history))
+    if best is not None:
+        result.best_epoch, result.params = best
+    return result
+
+
+def _data(X, Y, sizes, suffix):
+    """``X`` (n, d0) and ``Y`` (n, dL) as finite float arrays matching the network, or a ``ValueError``."""
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2 or X.shape[1] != sizes[0]:
-        raise ValueError(f"X must have shape (n_samples, {sizes[0]}) to match W1 {np.shape(params['W1'])}, "
+        raise ValueError(f"X{suffix} must have shape (n_samples, {sizes[0]}) to match W1 {(sizes[0], sizes[1])}, "
                          f"got {X.shape}")
     if not np.all(np.isfinite(X)):
-        raise ValueError("X contains NaN or infinite values")
+        raise ValueError(f"X{suffix} contains NaN or infinite values")
     n = X.shape[0]
     Y = np.asarray(Y, dtype=np.float64)
     if Y.ndim == 1 and sizes[-1] == 1:
         Y = Y.reshape(-1, 1)
     if Y.shape != (n, sizes[-1]):
-        raise ValueError(f"Y must have shape ({n}, {sizes[-1]}) to match X {X.shape} and the network's "
-                         f"{sizes[-1]} output(s), got {np.shape(Y)}")
+        raise ValueError(f"Y{suffix} must have shape ({n}, {sizes[-1]}) to match X{suffix} {X.shape} and the "
+                         f"network's {sizes[-1]} output(s), got {np.shape(Y)}")
     if not np.all(np.isfinite(Y)):
-        raise ValueError("Y contains NaN or infinite values")
-    epochs = _check_int("epochs", epochs, 0)
-    if batch_size is None:
-        batch_size = n
-    batch_size = min(_check_int("batch_size", batch_size, 1), n)
-    step = make_optimizer(optimizer, lr, momentum, beta1, beta2, eps)
-
-    params = {k: np.array(v, dtype=np.float64) for k, v in params.items()}  # our own copy
-    rng = np.random.default_rng(seed)
-    history = np.empty(epochs + 1)
-
-    def record(k, value):
-        if not np.isfinite(value):
-            raise ValueError(f"training diverged: the loss is {value} after epoch {k} (lr={lr}); "
-                             f"lower the learning rate")
-        history[k] = value
-
-    def output_loss(cache, Yb):
-        return lo(Yb, cache[f"z{L}"] if lo.prediction == "logits" else cache[f"a{L}"])
-
-    with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported by record() instead
-        steps = _run(params, X, Y, acts, lo, step, rng, n, batch_size, shuffle, epochs, record, output_loss)
-    return TrainResult(params=params, losses=history, steps=steps)
-
-
-def _run(params, X, Y, acts, lo, step, rng, n, batch_size, shuffle, epochs, record, output_loss) -> int:
-    """The epoch loop of :func:`train` (inputs already validated); returns the number of updates."""
-    steps = 0
-    if batch_size >= n:  # batch GD: each forward pass also gives the loss after the previous epoch
-        for epoch in range(epochs):
-            cache = _mlp.forward(params, X, acts)
-            record(epoch, output_loss(cache, Y))
-            step(params, _mlp.backward(params, cache, Y, acts, lo))
-            steps += 1
-        record(epochs, _mlp.loss(params, X, Y, acts, lo))
-        return steps
-
-    record(0, _mlp.loss(params, X, Y, acts, lo))
-    for epoch in range(1, epochs + 1):
-        order = rng.permutation(n) if shuffle else np.arange(n)
-        for s in range(0, n, batch_size):
-            idx = order[s:s + batch_size]
-            Xb, Yb = X[idx], Y[idx]
-            cache = _mlp.forward(params, Xb, acts)
-            step(params, _mlp.backward(params, cache, Yb, acts, lo))
-            steps += 1
-        record(epoch, _mlp.loss(params, X, Y, acts, lo))
-    return steps
+        raise ValueError(f"Y{suffix} contains NaN or infinite values")
+    return X, Y
 
 
 def batch_gd(params, X, Y, activations="sigmoid", loss="half_squared_error", lr=0.1, epochs=100,

@@ -205,8 +205,8 @@ def test_accuracy_binary_threshold():
 
 def test_bad_arguments(circles, net):
     X, Y = circles
-    with pytest.raises(ValueError, match=r"unknown optimizer 'rmsprop'; known optimizers: sgd, momentum, adam"):
-        T.train(net, X, Y, optimizer="rmsprop")
+    with pytest.raises(ValueError, match=r"unknown optimizer 'adagrad'; known optimizers: sgd, momentum, nesterov, rmsprop, adam"):
+        T.train(net, X, Y, optimizer="adagrad")
     with pytest.raises(ValueError, match="lr must be a positive"):
         T.train(net, X, Y, lr=0)
     with pytest.raises(ValueError, match="batch_size must be an integer >= 1"):
