@@ -7,6 +7,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 ROOT   := $(CURDIR)
+NPM_DIR := $(VENV)/npm
 
 # Keep Jupyter's state inside the build folder, never in the user's home.
 export JUPYTER_CONFIG_DIR  := $(ROOT)/_build/jupyter/config
@@ -24,7 +25,7 @@ export PYTHONPATH := $(ROOT)
 # missing ones with apt-get when run as root on Debian/Ubuntu; otherwise it names them and how to get them.
 SYSTEM_PACKAGES := bubblewrap chromium
 
-venv: system-deps $(VENV)/.installed
+venv: system-deps $(VENV)/.installed $(NPM_DIR)/.installed
 
 system-deps:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do \
@@ -45,6 +46,15 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet -r requirements.txt
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
+
+# JavaScript the book ships (MathJax, rendered offline) and its browser tests use (axe-core), pinned in
+# book/package.json + book/package-lock.json (integrity hashes), installed from the npm registry into the
+# environment; the book build copies what a page needs into _build/html/_static.
+$(NPM_DIR)/.installed: book/package.json book/package-lock.json | $(VENV)/.installed
+	@command -v npm >/dev/null || { echo "error: npm (Node.js) is needed to install MathJax for the book; install Node.js 18 or newer with npm (Debian: apt-get install nodejs npm)" >&2; exit 1; }
+	@mkdir -p $(NPM_DIR) && cp book/package.json book/package-lock.json $(NPM_DIR)/
+	cd $(NPM_DIR) && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	@touch $@
 
 # The execution cache notices changes to a chapter's own cells only; when the packages the chapters
 # import have changed since the last successful build, every chapter is executed afresh.

@@ -1,0 +1,5 @@
+"""Placeholder (filled in next)."""
+
+
+def setup(app):
+    pass
