@@ -8,6 +8,7 @@ error). The build runs once per session into a temporary ``--path-output`` (neve
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -153,11 +154,83 @@ def check_no_widget_cdn_scripts(html: Path):
         assert "require.min.js" not in text and "html-manager" not in text, f"{page.name} loads widget JS from a CDN"
 
 
+def _released_notebooks() -> dict[str, Path]:
+    """``NAME -> course/assignments/NAME/NAME.ipynb`` for every released assignment."""
+    folder = ROOT / "course" / "assignments"
+    return {p.name: p / f"{p.name}.ipynb" for p in sorted(folder.iterdir()) if (p / f"{p.name}.ipynb").is_file()}
+
+
+def _chapter_docs() -> list[str]:
+    """The numbered chapters of the table of contents (``book/NN_name``)."""
+    return [doc for doc in _toc_files() if re.match(r"\d\d_", Path(doc).name)]
+
+
+def _download_target(page: Path, link) -> Path:
+    return (page.parent / link["href"].split("#")[0]).resolve()
+
+
+def check_chapters_end_with_exercises_and_assignment_download(html: Path):
+    """Every numbered chapter's last section is "Exercises", and it links (a download, so the book carries the
+    file and works offline) to a byte-identical copy of a released student notebook."""
+    released = {nb.read_bytes(): name for name, nb in _released_notebooks().items()}
+    for doc in _chapter_docs():
+        page = html / f"{doc}.html"
+        article = _soup(page).find("article")
+        sections = article.find("section").find_all("section", recursive=False)
+        assert sections and sections[-1].find("h2").get_text(strip=True).rstrip("#") == "Exercises", (
+            f"{doc}: the last section is not 'Exercises'")
+        links = sections[-1].find_all("a", class_="download")
+        assert links, f"{doc}: the Exercises section has no download link to its assignment"
+        for link in links:
+            target = _download_target(page, link)
+            assert target.is_file(), f"{doc}: download link {link['href']} points at no file"
+            assert target.read_bytes() in released, f"{doc}: {target.name} is not a released student notebook"
+
+
+def _nbgrader_points(notebook: Path) -> tuple[float, float]:
+    """(autograded, hand-graded) points of a notebook, summed straight from nbgrader's cell metadata."""
+    auto = manual = 0.0
+    for cell in json.loads(notebook.read_text())["cells"]:
+        meta = cell["metadata"].get("nbgrader", {})
+        if meta.get("grade"):
+            if meta.get("solution") or meta.get("task"):
+                manual += meta["points"]
+            else:
+                auto += meta["points"]
+    return auto, manual
+
+
+def check_assignments_page(html: Path):
+    """The Assignments page has a section per released assignment (the set the autograder releases) with a
+    download of the notebook, its points as nbgrader's metadata gives them, and the command that opens it."""
+    from autograder.release import ASSIGNMENTS
+
+    released = _released_notebooks()
+    assert set(released) == set(ASSIGNMENTS), f"released {sorted(released)} but the autograder lists {ASSIGNMENTS}"
+    page = html / "book" / "assignments.html"
+    sections = _soup(page).find("article").find_all("section")
+    for name, notebook in released.items():
+        section = next((s for s in sections if s.find("h2", recursive=False)
+                        and any(_download_target(page, a).name == notebook.name for a in s.find_all("a", class_="download"))),
+                       None)
+        assert section is not None, f"the Assignments page has no section with a download of {notebook.name}"
+        link = next(a for a in section.find_all("a", class_="download") if _download_target(page, a).name == notebook.name)
+        assert _download_target(page, link).read_bytes() == notebook.read_bytes(), f"{name}: the download is stale"
+        auto, manual = _nbgrader_points(notebook)
+        text = " ".join(section.get_text(" ").split())
+        assert f"{auto + manual:g} points" in text, f"{name}: page says {text[:300]!r}, metadata gives {auto + manual:g}"
+        assert f"{auto:g} graded automatically" in text, f"{name}: autograded points should be {auto:g}"
+        if manual:
+            assert f"{manual:g} by hand" in text, f"{name}: hand-graded points should be {manual:g}"
+        assert f"jupyter lab course/assignments/{name}/{name}.ipynb" in text, f"{name}: no JupyterLab command"
+
+
 @pytest.mark.timeout(BUILD_TIMEOUT + 60)
 def test_book_builds_without_warnings_and_renders_reference_numbers(tmp_path: Path):
     """``jupyter-book build -W -n --keep-going`` (cold cache) exits 0 with no warning, then the HTML is checked:
     every toc page exists; chapter 5's prose, equations and slip table show the reference package's values;
-    every image has alt text; no page loads widget JavaScript from a CDN."""
+    every image has alt text; no page loads widget JavaScript from a CDN; every chapter's Exercises section
+    downloads its released notebook; the Assignments page lists every assignment with its nbgrader points."""
     result = subprocess.run(
         [str(BIN / "jupyter-book"), "build", "-W", "-n", "--keep-going", "--path-output", str(tmp_path), str(ROOT)],
         cwd=ROOT, env=_env(tmp_path), capture_output=True, text=True, timeout=BUILD_TIMEOUT)
@@ -174,6 +247,8 @@ def test_book_builds_without_warnings_and_renders_reference_numbers(tmp_path: Pa
     check_chapter5_slip_table(html)
     check_alt_text(html)
     check_no_widget_cdn_scripts(html)
+    check_chapters_end_with_exercises_and_assignment_download(html)
+    check_assignments_page(html)
 
 
 # --------------------------------------------------------------------------- quick checks of the sources
