@@ -2,11 +2,14 @@
 mistakes lose exactly the points of the tests that check them.
 
 Each case replaces answer cells of an instructor notebook (hidden tests included) and runs it in a kernel without
-``PYTHONPATH`` (as when grading); a graded cell passes when it raises no error, as for nbgrader's autograder.
+``PYTHONPATH`` (as when grading); a graded cell passes when it raises no error, as for nbgrader's autograder. The
+kernel talks over Unix sockets in a private folder: TCP ports picked by the client can be taken by another process
+before the kernel binds them (seen on the shared machine).
 """
 from __future__ import annotations
 
 import os
+import tempfile
 import textwrap
 
 import nbformat
@@ -20,6 +23,7 @@ pytestmark = pytest.mark.slow
 def graded_results(name: str, answers: dict[str, str], stop_after: str | None = None) -> dict[str, bool]:
     """``{grade_id: passed}`` for the graded cells of assignment ``name`` with the answer cells in ``answers``
     (``grade_id -> source``) replaced; ``stop_after``: run only the cells up to this grade id."""
+    from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
 
     nb = nbformat.read(release.SOURCE_DIR / name / f"{name}.ipynb", as_version=4)
@@ -36,7 +40,9 @@ def graded_results(name: str, answers: dict[str, str], stop_after: str | None = 
     nb.cells = cells
     saved = {k: os.environ.pop(k) for k in ("PYTHONPATH",) if k in os.environ}
     try:
-        NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True).execute()
+        with tempfile.TemporaryDirectory(prefix="kernel-") as sockets:
+            km = KernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(sockets, "k"))
+            NotebookClient(nb, km=km, timeout=120, allow_errors=True).execute(cwd=sockets)
     finally:
         os.environ.update(saved)
     out = {}
@@ -138,3 +144,126 @@ def test_autograd_other_correct_orders_score_full_marks_and_mistakes_lose_their_
         "self.grad = other.data * out.grad\n            other.grad = self.data * out.grad")
     failing = _failing(graded_results(name, {"value_class": overwrite}))
     assert {"ops_hidden", "backward_visible", "backward_hidden_random", "backward_hidden_reuse_deep"} <= failing
+
+
+# --------------------------------------------------------------------------- 05_training
+LOOP_HEADER = '''
+def train_minibatch(params, X, Y, grad_fn, loss_fn, lr=0.1, epochs=100, batch_size=32, seed=0):
+    params = {key: np.array(value, dtype=float) for key, value in params.items()}
+    X, Y = np.asarray(X, dtype=float), np.asarray(Y, dtype=float)
+    n = len(X)
+    rng = np.random.default_rng(seed)
+    losses = [loss_fn(params, X, Y)]
+'''
+
+LOOPS = {
+    # correct, with other random-number calls than the reference's rng.permutation + slices
+    "rng.shuffle": LOOP_HEADER + '''
+    index = np.arange(n)
+    for _ in range(epochs):
+        rng.shuffle(index)
+        for start in range(0, n, batch_size):
+            batch = index[start:start + batch_size]
+            grads = grad_fn(params, X[batch], Y[batch])
+            for key in params:
+                params[key] = params[key] - lr * grads[key]
+        losses.append(loss_fn(params, X, Y))
+    return params, np.array(losses)
+''',
+    "np.array_split": LOOP_HEADER + '''
+    for _ in range(epochs):
+        for batch in np.array_split(rng.permutation(n), int(np.ceil(n / batch_size))):
+            grads = grad_fn(params, X[batch], Y[batch])
+            params = {key: value - lr * grads[key] for key, value in params.items()}
+        losses.append(loss_fn(params, X, Y))
+    return params, np.array(losses)
+''',
+    "shuffled copies of X and Y": LOOP_HEADER + '''
+    for _ in range(epochs):
+        perm = rng.permutation(n)
+        X_shuffled, Y_shuffled = X[perm], Y[perm]
+        for start in range(0, n, batch_size):
+            grads = grad_fn(params, X_shuffled[start:start + batch_size], Y_shuffled[start:start + batch_size])
+            params = {key: value - lr * grads[key] for key, value in params.items()}
+        losses.append(loss_fn(params, X, Y))
+    return params, np.array(losses)
+''',
+    # wrong
+    "shuffled once, not every epoch": LOOP_HEADER + '''
+    order = rng.permutation(n)
+    for _ in range(epochs):
+        for start in range(0, n, batch_size):
+            batch = order[start:start + batch_size]
+            grads = grad_fn(params, X[batch], Y[batch])
+            params = {key: value - lr * grads[key] for key, value in params.items()}
+        losses.append(loss_fn(params, X, Y))
+    return params, np.array(losses)
+''',
+    "samples drawn with replacement": LOOP_HEADER + '''
+    for _ in range(epochs):
+        for start in range(0, n, batch_size):
+            batch = rng.integers(0, n, size=min(batch_size, n - start))
+            grads = grad_fn(params, X[batch], Y[batch])
+            params = {key: value - lr * grads[key] for key, value in params.items()}
+        losses.append(loss_fn(params, X, Y))
+    return params, np.array(losses)
+''',
+    "n // batch_size batches (too large)": LOOP_HEADER + '''
+    for _ in range(epochs):
+        for batch in np.array_split(rng.permutation(n), max(1, n // batch_size)):
+            grads = grad_fn(params, X[batch], Y[batch])
+            params = {key: value - lr * grads[key] for key, value in params.items()}
+        losses.append(loss_fn(params, X, Y))
+    return params, np.array(losses)
+''',
+    "the seed ignored": LOOP_HEADER.replace("np.random.default_rng(seed)", "np.random.default_rng()") + '''
+    for _ in range(epochs):
+        order = rng.permutation(n)
+        for start in range(0, n, batch_size):
+            batch = order[start:start + batch_size]
+            grads = grad_fn(params, X[batch], Y[batch])
+            params = {key: value - lr * grads[key] for key, value in params.items()}
+        losses.append(loss_fn(params, X, Y))
+    return params, np.array(losses)
+''',
+    "the given params updated in place": LOOP_HEADER.replace(
+        "params = {key: np.array(value, dtype=float) for key, value in params.items()}", "pass") + '''
+    for _ in range(epochs):
+        order = rng.permutation(n)
+        for start in range(0, n, batch_size):
+            batch = order[start:start + batch_size]
+            grads = grad_fn(params, X[batch], Y[batch])
+            for key in params:
+                params[key] -= lr * grads[key]
+        losses.append(loss_fn(params, X, Y))
+    return params, np.array(losses)
+''',
+}
+
+LOOP_TESTS = {"train_visible", "train_hidden_batches", "train_hidden_updates", "train_hidden_seed",
+              "train_hidden_quadratic"}
+EXPECTED_LOOP_FAILURES = {
+    "rng.shuffle": set(), "np.array_split": set(), "shuffled copies of X and Y": set(),
+    "shuffled once, not every epoch": {"train_hidden_batches"},
+    "samples drawn with replacement": {"train_visible", "train_hidden_batches", "train_hidden_quadratic"},
+    "n // batch_size batches (too large)": {"train_visible", "train_hidden_batches"},
+    "the seed ignored": {"train_hidden_seed"},
+    "the given params updated in place": {"train_visible", "train_hidden_updates"},
+}
+
+
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("variant", list(LOOPS))
+def test_training_loop_is_graded_by_its_properties_not_by_one_random_number_protocol(variant):
+    results = graded_results("05_training", {"train_minibatch": LOOPS[variant]}, stop_after="train_hidden_quadratic")
+    assert set(results) == LOOP_TESTS
+    assert _failing(results) == EXPECTED_LOOP_FAILURES[variant], results
+
+
+@pytest.mark.timeout(300)
+def test_training_backward_of_squared_error_instead_of_cross_entropy_loses_the_backward_tests():
+    squared_error_style = _reference_cell("05_training", "backward_bce").replace(
+        "delta = (out - np.asarray(Y, dtype=float).reshape(out.shape)) / out.shape[0]",
+        "delta = (out - np.asarray(Y, dtype=float).reshape(out.shape)) / out.shape[0] * out * (1 - out)")
+    results = graded_results("05_training", {"backward_bce": squared_error_style}, stop_after="backward_hidden")
+    assert _failing(results) == {"backward_visible", "backward_hidden"}
