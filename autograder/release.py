@@ -73,7 +73,7 @@ RELEASE_DIR = ROOT / "course" / "assignments"
 CONFIG_FILE = ROOT / "autograder" / "nbgrader_config.py"
 
 #: the assignments, in course order; each is ``source/NAME/NAME.md`` -> ``course/assignments/NAME/NAME.ipynb``
-ASSIGNMENTS = ("01_perceptron", "02_xor_forward", "03_activations", "04_backprop", "05_training", "06_autograd")
+ASSIGNMENTS = ("01_perceptron", "02_xor_forward", "03_activations", "04_backprop", "05_training", "06_autograd", "07_digits")
 
 #: files (besides the notebook) a student version needs, per assignment, relative to its source folder
 DATA_FILES: dict[str, tuple[str, ...]] = {}
