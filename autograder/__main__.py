@@ -5,9 +5,9 @@ import importlib
 import sys
 
 COMMANDS = {
-    "release": ("autograder.release", "validate the sources and regenerate course/assignments/"),
-    "preflight": ("autograder.preflight", "check that this environment grades the reference full and a blank zero"),
-    "grade": ("autograder.grade", "grade a folder of submissions: gradebook, feedback, CSV, summary"),
+    "release": ("autograder.authoring.release", "validate the sources and regenerate course/assignments/"),
+    "preflight": ("autograder.grading.preflight", "check that this environment grades the reference full and a blank zero"),
+    "grade": ("autograder.grading.grade", "grade a folder of submissions: gradebook, feedback, CSV, summary"),
 }
 
 

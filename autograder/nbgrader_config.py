@@ -1,16 +1,10 @@
-"""nbgrader configuration shared by the release (``autograder/release.py``) and the grader.
+"""nbgrader configuration shared by the release (``autograder/authoring``) and the grader (``autograder/grading``).
 
-Load it explicitly (``NbGraderAPI()`` without a config ignores this file), e.g.::
-
-    from traitlets.config.loader import PyFileConfigLoader
-    cfg = PyFileConfigLoader("nbgrader_config.py", path="autograder").load_config()
-
-The course root, the gradebook URL and timeouts are set by the tool that uses it; class data
+Loaded by :func:`autograder.nbcells.nbgrader_config` (``NbGraderAPI()`` without a config ignores this
+file), which adds the course id, the course root, the gradebook URL and any timeout; class data
 (submissions, gradebook, feedback) never lives in the repository.
 """
 c = get_config()  # noqa: F821 (provided by traitlets when it executes this file)
-
-c.CourseDirectory.course_id = "backprop-from-the-ground-up"
 
 # The source folders hold instructor-only files next to the nbgrader notebooks: the MyST text
 # source (NAME.md, with solutions) and nothing else a kernel may see. nbgrader copies every

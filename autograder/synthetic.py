@@ -15,24 +15,17 @@ import os
 
 import nbformat
 
-SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
-
-
-def solution_code(source: str) -> str:
-    """The reference answer with the solution marker lines removed."""
-    return "\n".join(line for line in source.splitlines() if line.strip() not in SOLUTION_MARKERS)
+from .nbcells import grade_id, is_answer, is_graded, without_solution_markers
 
 
 def answer_cells(nb) -> dict:
     """``{grade_id: cell}`` for the answer (solution) cells of a notebook."""
-    return {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells
-            if c.get("metadata", {}).get("nbgrader", {}).get("solution")}
+    return {grade_id(c): c for c in nb.cells if is_answer(c)}
 
 
 def questions(source_nb) -> list[str]:
     """The autograded questions: answer cells that are code and not themselves graded."""
-    return [gid for gid, c in answer_cells(source_nb).items()
-            if c.cell_type == "code" and not c.metadata["nbgrader"].get("grade")]
+    return [gid for gid, c in answer_cells(source_nb).items() if c.cell_type == "code" and not is_graded(c)]
 
 
 def make_student(release_nb, source_nb, answered) -> nbformat.NotebookNode:
@@ -42,7 +35,7 @@ def make_student(release_nb, source_nb, answered) -> nbformat.NotebookNode:
     for gid, cell in answer_cells(nb).items():
         if gid in answered and gid in reference:
             if cell.cell_type == "code":
-                cell.source = solution_code(reference[gid].source)
+                cell.source = without_solution_markers(reference[gid].source)
             else:
                 cell.source = "Because the order of the operands does not change the sum."
     return nb

@@ -38,16 +38,18 @@ def _env():
 
 
 def _assignments():
-    from autograder import coursedir
+    from autograder.nbcells import SOURCE_DIR
     return [n for n in ("01_perceptron", "02_xor_forward", "03_activations", "04_backprop", "05_training")
-            if os.path.isdir(os.path.join(coursedir.DEFAULT_SOURCE_DIR, n))]
+            if os.path.isdir(os.path.join(SOURCE_DIR, n))]
 
 
 def _class(tmp, name, n_students, prefix="s"):
     """Write ``n_students`` synthetic submissions of ``name``; return (students, PreparedAssignment)."""
-    from autograder import coursedir, synthetic
+    from autograder import synthetic
+    from autograder.grading import coursedir
+    from autograder.nbcells import sqlite_url
     prep = coursedir.prepare_assignment(os.path.join(tmp, f"prep-{name}"), name,
-                                        coursedir.sqlite_url(os.path.join(tmp, f"prep-{name}.db")))
+                                        sqlite_url(os.path.join(tmp, f"prep-{name}.db")))
     release = nbformat.read(prep.release_path, as_version=4)
     source = nbformat.read(os.path.join(prep.source_dir, f"{name}.ipynb"), as_version=4)
     variants = list(synthetic.variants(release, source).values())
@@ -66,15 +68,16 @@ def _ours(tmp, workers, course="course"):
 
 def _nbgrader_serial(tmp, name, students):
     """``nbgrader autograde NAME --student S`` once per student in a plain nbgrader course folder."""
-    from autograder import coursedir
+    from autograder.grading import coursedir
+    from autograder.nbcells import COURSE_ID, sqlite_url
     root = os.path.join(tmp, "nbgrader-course")
-    db = coursedir.sqlite_url(os.path.join(root, "gradebook.db"))
+    db = sqlite_url(os.path.join(root, "gradebook.db"))
     coursedir.prepare_assignment(root, name, db)  # generate_assignment: not timed
     for student in students:
         shutil.copytree(os.path.join(tmp, "in", "submitted", student), os.path.join(root, "submitted", student))
     with open(os.path.join(root, "nbgrader_config.py"), "w") as f:
         f.write(f"c = get_config()\nc.CourseDirectory.root = {root!r}\nc.CourseDirectory.db_url = {db!r}\n"
-                f"c.CourseDirectory.course_id = {coursedir.COURSE_ID!r}\nc.Execute.timeout = 60\n")
+                f"c.CourseDirectory.course_id = {COURSE_ID!r}\nc.Execute.timeout = 60\n")
     env = _env()
     env.pop("PYTHONPATH")
     nbgrader = os.path.join(os.path.dirname(sys.executable), "nbgrader")

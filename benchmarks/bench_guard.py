@@ -1,4 +1,4 @@
-"""Cost of the grading kernel's integrity guard (``autograder/kernel_guard.py``), in one kernel.
+"""Cost of the grading kernel's integrity guard (``autograder/grading/sandbox/guard.py``), in one kernel.
 
 The guard runs as a silent request with a user expression: once before the first cell (``snapshot``)
 and before and after every graded test cell (``restore``). Figures, best of the repeats:
@@ -29,7 +29,7 @@ def _request(kc, expressions):
 def run(quick: bool = False) -> list[Figure]:
     from jupyter_client.manager import start_new_kernel
 
-    from autograder.sandbox import guard_expression
+    from autograder.grading.sandbox.executor import guard_expression
 
     repeat = 5 if quick else 30
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # as in grading: no solutions

@@ -13,7 +13,7 @@ import sys
 import numpy as np
 import pytest
 
-from autograder import release
+from autograder.authoring import release
 from course.assignments import checks
 
 NOTEBOOKS = [release.SOURCE_DIR / n / f"{n}.ipynb" for n in release.ASSIGNMENTS

@@ -23,7 +23,8 @@ import time
 import nbformat
 import pytest
 
-from autograder import coursedir, intake, synthetic
+from autograder import nbcells, synthetic
+from autograder.grading import coursedir, intake
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURE_SOURCE = os.path.join(ROOT, "tests", "fixtures", "grading", "source")
@@ -50,7 +51,7 @@ def grade(*args, check=True, timeout=400):
 
 def fixture_notebooks(tmp):
     """(release, source) notebooks of the fixture assignment, release made by nbgrader."""
-    prepared = coursedir.prepare_assignment(str(tmp / "prep"), FIXTURE, coursedir.sqlite_url(str(tmp / "prep.db")),
+    prepared = coursedir.prepare_assignment(str(tmp / "prep"), FIXTURE, nbcells.sqlite_url(str(tmp / "prep.db")),
                                             FIXTURE_SOURCE)
     release = nbformat.read(prepared.release_path, as_version=4)
     source = nbformat.read(os.path.join(prepared.source_dir, f"{FIXTURE}.ipynb"), as_version=4)
@@ -125,7 +126,7 @@ def test_every_student_scores_as_expected(graded_class):
 def test_gradebook_holds_each_student_once_with_the_same_scores(graded_class):
     tmp, course, _ = graded_class
     from nbgrader.api import Gradebook
-    with Gradebook(coursedir.sqlite_url(str(course / "gradebook.db")), coursedir.COURSE_ID) as gb:
+    with Gradebook(nbcells.sqlite_url(str(course / "gradebook.db")), nbcells.COURSE_ID) as gb:
         subs = gb.assignment_submissions(FIXTURE)
         assert sorted(s.student_id for s in subs) == sorted(EXPECTED)
         for s in subs:
@@ -244,7 +245,7 @@ def test_preflight_stops_when_a_package_is_missing(tmp_path):
     (["EMPTY", "--assignment", "99_nope"], "unknown assignment '99_nope'; known assignments: 00_fixture"),
 ])
 def test_clear_errors(tmp_path, capsys, args, message):
-    from autograder import grade as grade_command
+    from autograder.grading import grade as grade_command
     (tmp_path / "empty").mkdir()
     args = [str(tmp_path / "empty") if a == "EMPTY" else a for a in args]
     rc = grade_command.main([*args, "--course-dir", str(tmp_path / "course"), "--source-dir", FIXTURE_SOURCE])
@@ -255,7 +256,7 @@ def test_clear_errors(tmp_path, capsys, args, message):
 
 
 def test_course_folder_inside_the_repository_must_be_ignored(tmp_path, capsys):
-    from autograder import grade as grade_command
+    from autograder.grading import grade as grade_command
     (tmp_path / "x_00_fixture.ipynb").write_text("{}")
     rc = grade_command.main([str(tmp_path), "--course-dir", os.path.join(ROOT, "tests", "not_ignored_course"),
                              "--source-dir", FIXTURE_SOURCE])
@@ -281,21 +282,21 @@ def test_flat_lms_export_names(tmp_path):
 
 # --------------------------------------------------------------------------- a real assignment
 REAL = next((n for n in ("01_perceptron", "02_xor_forward", "03_activations", "04_backprop", "05_training")
-             if os.path.exists(os.path.join(coursedir.DEFAULT_SOURCE_DIR, n))), None)
+             if os.path.exists(os.path.join(nbcells.SOURCE_DIR, n))), None)
 
 
 def nbgrader_autograde_scores(tmp, name, students):
     """The oracle: nbgrader's own ``nbgrader autograde`` CLI on the same submissions -> {student: {cell: score}}."""
     root = tmp / "oracle"
-    prepared = coursedir.prepare_assignment(str(root), name, coursedir.sqlite_url(str(root / "gradebook.db")))
+    prepared = coursedir.prepare_assignment(str(root), name, nbcells.sqlite_url(str(root / "gradebook.db")))
     for student, nb in students.items():
         path = root / "submitted" / student / name / f"{name}.ipynb"
         path.parent.mkdir(parents=True)
         nbformat.write(nb, str(path))
     cfg = root / "nbgrader_config.py"
     cfg.write_text(f"c = get_config()\nc.CourseDirectory.root = {str(root)!r}\n"
-                   f"c.CourseDirectory.db_url = {coursedir.sqlite_url(str(root / 'gradebook.db'))!r}\n"
-                   f"c.CourseDirectory.course_id = {coursedir.COURSE_ID!r}\nc.Execute.timeout = 60\n")
+                   f"c.CourseDirectory.db_url = {nbcells.sqlite_url(str(root / 'gradebook.db'))!r}\n"
+                   f"c.CourseDirectory.course_id = {nbcells.COURSE_ID!r}\nc.Execute.timeout = 60\n")
     e = env()
     e.pop("PYTHONPATH")
     e["PATH"] = os.path.dirname(sys.executable) + os.pathsep + e.get("PATH", "")
@@ -303,7 +304,7 @@ def nbgrader_autograde_scores(tmp, name, students):
                    cwd=root, env=e, check=True, capture_output=True, timeout=300)
     from nbgrader.api import Gradebook
     out = {}
-    with Gradebook(coursedir.sqlite_url(str(root / "gradebook.db")), coursedir.COURSE_ID) as gb:
+    with Gradebook(nbcells.sqlite_url(str(root / "gradebook.db")), nbcells.COURSE_ID) as gb:
         for student in students:
             sub = gb.find_submission_notebook(name, name, student)
             out[student] = {g.name: g.auto_score for g in sub.grades if g.auto_score is not None}
@@ -313,7 +314,7 @@ def nbgrader_autograde_scores(tmp, name, students):
 @pytest.mark.slow
 @pytest.mark.skipif(REAL is None, reason="no real assignment source yet")
 def test_real_assignment_matches_nbgrader_autograde(tmp_path):
-    prep = coursedir.prepare_assignment(str(tmp_path / "prep"), REAL, coursedir.sqlite_url(str(tmp_path / "p.db")))
+    prep = coursedir.prepare_assignment(str(tmp_path / "prep"), REAL, nbcells.sqlite_url(str(tmp_path / "p.db")))
     release = nbformat.read(prep.release_path, as_version=4)
     source = nbformat.read(os.path.join(prep.source_dir, f"{REAL}.ipynb"), as_version=4)
     every = synthetic.variants(release, source)

@@ -19,7 +19,8 @@ import sys
 import nbformat
 import pytest
 
-from autograder import coursedir, synthetic
+from autograder import nbcells, synthetic
+from autograder.grading import coursedir
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURE_SOURCE = os.path.join(ROOT, "tests", "fixtures", "grading", "source")
@@ -205,7 +206,7 @@ def _tree_digest(folder):
 @pytest.fixture(scope="module")
 def hostile_run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("hostile")
-    prepared = coursedir.prepare_assignment(str(tmp / "prep"), NAME, coursedir.sqlite_url(str(tmp / "p.db")),
+    prepared = coursedir.prepare_assignment(str(tmp / "prep"), NAME, nbcells.sqlite_url(str(tmp / "p.db")),
                                             FIXTURE_SOURCE)
     release = nbformat.read(prepared.release_path, as_version=4)
     source = nbformat.read(os.path.join(prepared.source_dir, f"{NAME}.ipynb"), as_version=4)
@@ -276,8 +277,8 @@ def test_ordinary_notebook_habits_are_not_reported_as_tampering(hostile_run):
 
 def isolation() -> tuple[bool, bool]:
     """(files, network): does the grader isolate kernels on this machine? As root with namespaces;
-    otherwise in a user namespace where unprivileged ones are allowed (see kernel_launcher.py)."""
-    from autograder.kernel_launcher import CLONE_NEWNET, CLONE_NEWNS, namespaces_work, user_namespaces_work
+    otherwise in a user namespace where unprivileged ones are allowed (see sandbox/launcher.py)."""
+    from autograder.grading.sandbox.launcher import CLONE_NEWNET, CLONE_NEWNS, namespaces_work, user_namespaces_work
     if os.geteuid() == 0:
         return True, namespaces_work(CLONE_NEWNS | CLONE_NEWNET)
     works = user_namespaces_work()
@@ -322,13 +323,13 @@ def test_summary_lists_every_problem_and_nothing_leaks(hostile_run):
 
 
 def test_kernel_sockets_fit_a_socket_address_even_in_a_deep_folder(tmp_path):
-    from autograder import worker
+    from autograder.grading.sandbox import kernels
     short = tmp_path / "k1"
     deep = tmp_path / ("deep" * 20) / "k2"
     for folder in (short, deep):
         folder.mkdir(parents=True)
-        sockets = worker._socket_folder(str(folder), -1)
+        sockets = kernels.socket_folder(str(folder), -1)
         assert os.path.isdir(sockets) and len(os.fsencode(sockets)) <= 80, sockets
         assert stat.S_IMODE(os.stat(sockets).st_mode) == 0o700
-        worker._rmtree(str(folder))
+        kernels.remove_scratch(str(folder))
         assert not os.path.exists(sockets) and not folder.exists()

@@ -20,7 +20,9 @@ import types
 
 import pytest
 
-from autograder import pool as pool_mod
+from autograder.grading import pool as pool_mod
+from autograder.grading.sandbox.limits import Limits
+from autograder.grading.sandbox.processes import start_time
 from test_grading import EXPECTED, EXPECTED_CSV, FIXTURE_SOURCE, ROOT, env, grade, write_fixture_class
 
 pytestmark = pytest.mark.timeout(240)
@@ -189,11 +191,11 @@ def test_stale_scratch_folders_of_dead_runs_are_removed(tmp_path, monkeypatch):
     reused = tmp_path / "autograder-reused"  # the pid runs again, but it is another process now
     reused.mkdir()
     (reused / pool_mod.PID_FILE).write_text(f"{os.getpid()} 1\n")
-    monkeypatch.setattr(pool_mod, "_Worker", NoWorker)
-    with pool_mod.WorkerPool(1, pool_mod.Limits()) as pool:  # a new pool cleans up too, and marks its own
+    monkeypatch.setattr(pool_mod, "WorkerProcess", NoWorker)
+    with pool_mod.WorkerPool(1, Limits()) as pool:  # a new pool cleans up too, and marks its own
         assert not reused.exists() and live.exists() and no_pid.exists()
         pid, start = open(os.path.join(pool.base, pool_mod.PID_FILE)).read().split()
-        assert int(pid) == os.getpid() and start == pool_mod._start_time(os.getpid())
+        assert int(pid) == os.getpid() and start == start_time(os.getpid())
         assert pool_mod.remove_stale_scratch() == []  # our own folder is alive
         assert os.path.isdir(pool.base)
     assert not os.path.exists(pool.base)

@@ -17,9 +17,11 @@ import textwrap
 import nbformat
 import pytest
 
-from autograder import release
+from autograder import nbcells
+from autograder.authoring import release, stamp
+from autograder.authoring.cases import CASES_CALL, CASES_LITERAL, cases_in, wrap_literal
 
-ROOT = release.ROOT
+ROOT = nbcells.REPO_ROOT
 NAMES = [n for n in release.ASSIGNMENTS if (release.SOURCE_DIR / n / f"{n}.md").exists()]
 
 
@@ -55,7 +57,7 @@ def _public_text() -> str:
             if cell.cell_type == "markdown" and cell.metadata.get("nbgrader", {}).get("solution"):
                 continue
             src = cell.source
-            for begin, end in ((release.SOLUTION_BEGIN, release.SOLUTION_END), (release.HIDDEN_BEGIN, release.HIDDEN_END)):
+            for begin, end in ((nbcells.SOLUTION_BEGIN, nbcells.SOLUTION_END), (nbcells.HIDDEN_BEGIN, nbcells.HIDDEN_END)):
                 src = re.sub(re.escape(begin) + r".*?" + re.escape(end), "", src, flags=re.S)
             public.append(src)
     return "\n".join(public)
@@ -87,22 +89,21 @@ def test_generation_is_deterministic(fresh):
         assert text == fresh[path], f"{path} differs between two generations"
 
 
-def test_check_mode_reports_drift(tmp_path, monkeypatch, fresh):
+def test_check_mode_reports_drift(tmp_path, fresh):
     name = NAMES[0]
     student = fresh[release.RELEASE_DIR / name / f"{name}.ipynb"]
-    monkeypatch.setattr(release, "ROOT", tmp_path)
-    monkeypatch.setattr(release, "RELEASE_DIR", tmp_path / "assignments")
+    where = {"root": tmp_path, "release_dir": tmp_path / "assignments"}
     copy = tmp_path / "assignments" / name / f"{name}.ipynb"
     copy.parent.mkdir(parents=True)
     files = {copy: student}
-    assert release.drift(files) == [f"assignments/{name}/{name}.ipynb (missing)"]
+    assert release.drift(files, **where) == [f"assignments/{name}/{name}.ipynb (missing)"]
     copy.write_text(student.replace("YOUR CODE HERE", "YOUR CODE HERE!", 1), encoding="utf-8")
     (copy.parent / "stray.txt").write_text("x")
-    assert release.drift(files) == [f"assignments/{name}/{name}.ipynb (differs from a fresh generation)",
-                                    f"assignments/{name}/stray.txt (not produced by the release)"]
+    assert release.drift(files, **where) == [f"assignments/{name}/{name}.ipynb (differs from a fresh generation)",
+                                             f"assignments/{name}/stray.txt (not produced by the release)"]
     copy.write_text(student, encoding="utf-8")
     (copy.parent / "stray.txt").unlink()
-    assert release.drift(files) == []
+    assert release.drift(files, **where) == []
 
 
 def test_check_command_passes_on_the_committed_tree():
@@ -121,10 +122,10 @@ def test_no_solution_code_or_hidden_tests_in_released_files(name):
         if cell.cell_type == "markdown" and meta.get("solution"):
             solution_lines = _distinctive(cell.source.splitlines(), public)
         else:
-            solution_lines = _distinctive("\n".join(_regions(cell.source, release.SOLUTION_BEGIN,
-                                                             release.SOLUTION_END)).splitlines(), public)
-        hidden_lines = _distinctive("\n".join(_regions(cell.source, release.HIDDEN_BEGIN,
-                                                       release.HIDDEN_END)).splitlines(), public)
+            solution_lines = _distinctive("\n".join(_regions(cell.source, nbcells.SOLUTION_BEGIN,
+                                                             nbcells.SOLUTION_END)).splitlines(), public)
+        hidden_lines = _distinctive("\n".join(_regions(cell.source, nbcells.HIDDEN_BEGIN,
+                                                       nbcells.HIDDEN_END)).splitlines(), public)
         n_solution_lines += len(solution_lines)
         n_hidden_lines += len(hidden_lines)
         for path, text in released.items():
@@ -142,7 +143,7 @@ def test_no_solution_code_or_hidden_tests_in_released_files(name):
 def test_no_embedded_cases_in_released_files(name):
     blobs = []
     for cell in _instructor(name).cells:
-        if release.HIDDEN_BEGIN not in cell.source:
+        if nbcells.HIDDEN_BEGIN not in cell.source:
             continue
         for node in ast.walk(ast.parse(cell.source)):
             if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "decode_cases":
@@ -150,9 +151,9 @@ def test_no_embedded_cases_in_released_files(name):
     arrays = [a for blob in blobs for a in re.findall(r'"__ndarray__":"([A-Za-z0-9+/=]+)"', blob) if len(a) >= 24]
     assert blobs and arrays, "the instructor notebook embeds no hidden cases"
     for path, released in _released_text().items():
-        markers = [release.HIDDEN_BEGIN, release.SOLUTION_BEGIN, "hidden_cases(", "BEGIN MARK SCHEME"]
+        markers = [nbcells.HIDDEN_BEGIN, nbcells.SOLUTION_BEGIN, "hidden_cases(", "BEGIN MARK SCHEME"]
         if path.suffix == ".ipynb":  # checks.py defines the decoder, notebooks must not call it
-            markers += ["__ndarray__", release.CASES_CALL]
+            markers += ["__ndarray__", CASES_CALL]
         for marker in markers:
             assert marker not in released, f"{path.relative_to(ROOT)} contains {marker!r}"
         for array in arrays:
@@ -232,15 +233,14 @@ HEADER = textwrap.dedent("""\
     """)
 
 
-def _toy_source(tmp_path, monkeypatch, body: str, cases: str = "__all__ = []\n"):
+def _toy_source(tmp_path, body: str, cases: str = "__all__ = []\n") -> dict:
+    """A toy assignment source outside the repository; the folders to pass to the release functions."""
     src, cases_dir = tmp_path / "source", tmp_path / "cases"
     (src / "toy").mkdir(parents=True)
     cases_dir.mkdir()
     (src / "toy" / "toy.md").write_text(HEADER + textwrap.dedent(body), encoding="utf-8")
     (cases_dir / "toy.py").write_text(textwrap.dedent(cases), encoding="utf-8")
-    monkeypatch.setattr(release, "SOURCE_DIR", src)
-    monkeypatch.setattr(release, "CASES_DIR", cases_dir)
-    monkeypatch.setattr(release, "ROOT", tmp_path)
+    return {"source_dir": src, "cases_dir": cases_dir}
 
 
 SOLUTION = textwrap.dedent('''
@@ -280,10 +280,10 @@ def _test_cell(grade_id, body, points=1):
     (SOLUTION % "2 * x" + _test_cell("t", '"""a"""\nassert double(1) == 2'), CASES,
      "case functions never used by toy.md: doubles"),
 ])
-def test_broken_sources_give_clear_errors(tmp_path, monkeypatch, body, cases, message):
-    _toy_source(tmp_path, monkeypatch, body, cases)
+def test_broken_sources_give_clear_errors(tmp_path, body, cases, message):
+    folders = _toy_source(tmp_path, body, cases)
     with pytest.raises(release.ReleaseError, match=re.escape(message)):
-        release.build_instructor_notebook("toy")
+        release.build_instructor_notebook("toy", **folders)
 
 
 def test_unknown_assignment_is_named(capsys):
@@ -293,7 +293,7 @@ def test_unknown_assignment_is_named(capsys):
 
 
 @pytest.mark.timeout(180)
-def test_validation_fails_a_wrong_reference_and_a_test_a_blank_passes(tmp_path, monkeypatch):
+def test_validation_fails_a_wrong_reference_and_a_test_a_blank_passes(tmp_path):
     """The validator is not vacuous: a wrong answer fails the hidden test, a test that cannot fail is named."""
     body = (SOLUTION % "3 * x"
             + _test_cell("t_hidden", '''
@@ -304,8 +304,8 @@ def test_validation_fails_a_wrong_reference_and_a_test_a_blank_passes(tmp_path, 
                 _checks.assert_close(double(_c["x"]), _c["expected"], "double(x)", inputs={"x": _c["x"]})
                 ### END HIDDEN TESTS''')
             + _test_cell("t_vacuous", '"""Passes for anyone."""\nassert True'))
-    _toy_source(tmp_path, monkeypatch, body, CASES)
-    instructor = release.notebook_text(release.build_instructor_notebook("toy"))
+    folders = _toy_source(tmp_path, body, CASES)
+    instructor = release.notebook_text(release.build_instructor_notebook("toy", **folders))
     student = release.generate_student_text("toy", instructor)
     assert "hidden_cases" not in student and "__ndarray__" not in student
     report = release.validate("toy", instructor, student, timeout=60)
@@ -316,13 +316,53 @@ def test_validation_fails_a_wrong_reference_and_a_test_a_blank_passes(tmp_path, 
     assert report.blank_passes == ['"""Passes for anyone."""']
 
 
+def test_release_stamp_notices_every_input_and_every_output_change(tmp_path):
+    """``release`` skips an assignment only while its inputs hash the same and its generated files are as written."""
+    folders = _toy_source(tmp_path, SOLUTION % "2 * x" + _test_cell("t", '"""a"""\nassert double(1) == 2'), CASES)
+    md, cases_py = folders["source_dir"] / "toy" / "toy.md", folders["cases_dir"] / "toy.py"
+    shared = stamp.shared_digest()
+    digest = stamp.inputs_digest("toy", shared, **folders)
+    (folders["source_dir"] / "toy" / "toy.ipynb").write_text("generated")  # an output, not an input
+    assert stamp.inputs_digest("toy", shared, **folders) == digest
+    for path in (md, cases_py):
+        original = path.read_text()
+        path.write_text(original + "\n")
+        assert stamp.inputs_digest("toy", shared, **folders) != digest, path.name
+        path.write_text(original)
+    (folders["source_dir"] / "toy" / "data.csv").write_text("x\n1\n")  # a data file shipped with it
+    assert stamp.inputs_digest("toy", shared, **folders) != digest
+    assert stamp.inputs_digest("toy", shared + "changed", **folders) != stamp.inputs_digest("toy", shared, **folders)
+    code = tmp_path / "code"
+    (code / "pkg").mkdir(parents=True)
+    (code / "pkg" / "formula.py").write_text("def f(x):\n    return 2 * x\n")
+    before = stamp.shared_digest((code,))
+    (code / "pkg" / "formula.py").write_text("def f(x):\n    return 3 * x\n")
+    assert stamp.shared_digest((code,)) != before
+
+    out = tmp_path / "out" / "toy.ipynb"
+    out.parent.mkdir()
+    out.write_text("student version")
+    record = stamp.Stamp(tmp_path / "stamp.json", root=tmp_path)
+    record.record("toy", "inputs-1", [out], validated=False)
+    record.save()
+    again = stamp.Stamp(tmp_path / "stamp.json", root=tmp_path)
+    assert again.current("toy", "inputs-1", validated=False)
+    assert not again.current("toy", "inputs-1", validated=True)   # never validated: validate now
+    assert not again.current("toy", "inputs-2", validated=False)  # an input changed
+    out.write_text("edited by hand")
+    assert not again.current("toy", "inputs-1", validated=False)  # an output changed
+    out.unlink()
+    assert not again.current("toy", "inputs-1", validated=False)
+    assert not again.current("other", "inputs-1", validated=False)
+
+
 # --------------------------------------------------------------------------- secrecy while grading
 def test_nbgrader_copies_no_instructor_file_into_a_grading_folder():
     """nbgrader's autograde copies every non-ignored, non-notebook file of source/NAME next to the student's
     notebook; with autograder/nbgrader_config.py that is nothing (the MyST source holds the solutions)."""
     from nbgrader import utils
 
-    cfg = release.nbgrader_config(ROOT / "class-unused")
+    cfg = nbcells.nbgrader_config(ROOT / "class-unused")
     ignore = list(cfg.CourseDirectory.ignore)
     assert "*.md" in ignore
     for name in NAMES:
@@ -354,13 +394,12 @@ def _perturb_first_case(text: str, change) -> str:
 
     nb = nbformat.reads(text, as_version=4)
     for cell in nb.cells:
-        _, cases = release._cases_in(cell.source)
-        if cases:
-            first = cases[0][0] if isinstance(cases[0], list) else cases[0]
+        _, found = cases_in(cell.source)
+        if found:
+            first = found[0][0] if isinstance(found[0], list) else found[0]
             key = next(k for k, v in first.items() if isinstance(v, np.ndarray) and v.dtype.kind == "f" and v.size)
             first[key] = change(first[key])
-            cell.source = release._BLOB.sub(lambda m: release._wrap_literal(encode_cases(cases[0]), ""),
-                                            cell.source, count=1)
+            cell.source = CASES_LITERAL.sub(lambda m: wrap_literal(encode_cases(found[0]), ""), cell.source, count=1)
             return release.notebook_text(nb)
     raise AssertionError("no hidden cases found")
 
@@ -420,7 +459,7 @@ def test_student_version_equals_what_nbgrader_generate_assignment_makes(tmp_path
     name = NAMES[0]
     (tmp_path / "source" / name).mkdir(parents=True)
     shutil.copy(release.SOURCE_DIR / name / f"{name}.ipynb", tmp_path / "source" / name / f"{name}.ipynb")
-    api = NbGraderAPI(config=release.nbgrader_config(tmp_path))
+    api = NbGraderAPI(config=nbcells.nbgrader_config(tmp_path))
     result = api.generate_assignment(name, force=True, create=True)
     assert result["success"], result.get("log")
     theirs = nbformat.read(tmp_path / "release" / name / f"{name}.ipynb", as_version=4)

@@ -1,7 +1,7 @@
 """Hidden cases for 02_xor_forward (reference: :func:`solutions.mlp.forward`)."""
 import numpy as np
 
-from autograder.hidden_cases import rounded_normal
+from autograder.hidden_cases import random_params, rounded_normal
 from solutions import mlp
 
 __all__ = ["dense_random", "dense_edge", "forward_random", "forward_edge"]
@@ -37,12 +37,7 @@ def dense_edge():
 
 
 def _network(rng, sizes, names, n, scale=1.0):
-    params = {}
-    for l in range(1, len(sizes)):
-        params[f"W{l}"] = rounded_normal(rng, (sizes[l - 1], sizes[l]), scale=scale)
-        params[f"b{l}"] = rounded_normal(rng, sizes[l], scale=scale)
-    X = rounded_normal(rng, (n, sizes[0]))
-    return params, X
+    return random_params(rng, sizes, scale), rounded_normal(rng, (n, sizes[0]))
 
 
 def _forward_case(params, X, activations):

@@ -2,7 +2,7 @@
 :data:`solutions.worked_examples.LECTURE_221_LAYOUT`)."""
 import numpy as np
 
-from autograder.hidden_cases import rounded_normal
+from autograder.hidden_cases import random_params, rounded_normal
 from solutions import mlp
 from solutions.worked_examples import LECTURE_221_LAYOUT
 from solutions.xor import lecture_params_from_vector
@@ -28,14 +28,6 @@ def chain_rule_random():
     return cases
 
 
-def _network(rng, sizes, scale=1.0):
-    params = {}
-    for l in range(1, len(sizes)):
-        params[f"W{l}"] = rounded_normal(rng, (sizes[l - 1], sizes[l]), scale=scale)
-        params[f"b{l}"] = rounded_normal(rng, sizes[l], scale=scale)
-    return params
-
-
 def _backward_case(params, X, Y, activations):
     cache = mlp.forward(params, X, activations)
     grads = mlp.backward(params, cache, Y, activations, "half_squared_error")
@@ -52,7 +44,7 @@ def backward_random():
     cases = []
     for k in range(15):
         n, d0, d1, d2 = (int(v) for v in rng.integers(1, [9, 6, 6, 4]))
-        params = _network(rng, [d0, d1, d2])
+        params = random_params(rng, [d0, d1, d2])
         X, Y = rounded_normal(rng, (n, d0)), np.round(rng.uniform(0, 1, size=(n, d2)), 3)
         acts = [HIDDEN_ACTS[k % 4], "sigmoid" if k % 2 else "identity"]
         cases.append(_backward_case(params, X, Y, acts))
@@ -63,12 +55,12 @@ def backward_edge():
     """A batch of one, one output, saturated sigmoids (|z| ~ 50: tiny but finite gradients), a wide layer."""
     rng = np.random.default_rng(1414)
     cases = []
-    params = _network(rng, [3, 4, 1])
+    params = random_params(rng, [3, 4, 1])
     cases.append(_backward_case(params, rounded_normal(rng, (1, 3)), np.array([[1.0]]), ["sigmoid", "sigmoid"]))
-    params = _network(rng, [2, 3, 1], scale=25.0)
+    params = random_params(rng, [2, 3, 1], scale=25.0)
     cases.append(_backward_case(params, rounded_normal(rng, (4, 2)), np.array([[0.0], [1.0], [1.0], [0.0]]),
                                 ["sigmoid", "sigmoid"]))
-    params = _network(rng, [2, 40, 2])
+    params = random_params(rng, [2, 40, 2])
     cases.append(_backward_case(params, rounded_normal(rng, (6, 2)), np.round(rng.uniform(size=(6, 2)), 3),
                                 ["tanh", "identity"]))
     return cases
@@ -80,7 +72,7 @@ def backward_depths():
     cases = []
     for sizes, acts in (([3, 1], ["sigmoid"]), ([2, 4, 3, 1], ["tanh", "relu", "sigmoid"]),
                         ([2, 3, 3, 3, 2], ["sigmoid", "tanh", "sigmoid", "identity"])):
-        params = _network(rng, sizes)
+        params = random_params(rng, sizes)
         n = 5
         X, Y = rounded_normal(rng, (n, sizes[0])), np.round(rng.uniform(size=(n, sizes[-1])), 3)
         cases.append(_backward_case(params, X, Y, acts))
@@ -92,7 +84,7 @@ def step_random():
     rng = np.random.default_rng(1616)
     cases = []
     for k in range(10):
-        params = _network(rng, [int(v) for v in rng.integers(1, 5, size=3)])
+        params = random_params(rng, [int(v) for v in rng.integers(1, 5, size=3)])
         grads = {key: rounded_normal(rng, np.shape(v)) for key, v in params.items()}
         lr = (0.5, 0.1, 0.01)[k % 3]
         cases.append({"params": params, "grads": grads, "lr": lr,

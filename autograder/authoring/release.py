@@ -17,16 +17,15 @@ Hidden cases. A hidden test region names its cases with a placeholder call,
 ``hidden_cases("predict_random")``; the release evaluates the function of that name in
 ``autograder/hidden_cases/NAME.py`` (which may import :mod:`solutions`) and replaces the call by
 ``_checks.decode_cases("...")`` holding the cases (inputs *and* the reference's outputs) as
-exact float64 data. Only the instructor notebook carries them; nbgrader strips the hidden
-region from the student version, and no graded notebook imports ``solutions``.
+exact float64 data (:mod:`.cases`). Only the instructor notebook carries them; nbgrader strips the
+hidden region from the student version, and no graded notebook imports ``solutions``.
 
-Validation (skipped with ``--no-validate``), each notebook executed by nbgrader's own
-:class:`~nbgrader.validator.Validator` in a kernel whose environment has no ``PYTHONPATH``
-(so ``solutions`` is not importable, as when grading), in a scratch folder:
+Validation (skipped with ``--no-validate``; :mod:`.validation`): the instructor notebook passes every
+test, the blank student version with the hidden tests put back passes none.
 
-* the instructor notebook: every cell runs without error and every graded test passes;
-* the blank student version *with the hidden tests put back* (what the autograder runs for a
-  student who submits it untouched): no graded test passes (``validate --invert``).
+Incremental: a release whose inputs (sources, hidden-case modules, the ``solutions`` package, the
+nbgrader config, the release code itself) hash as at the last successful release, and whose generated
+files are still as written then, does nothing (:mod:`.stamp`).
 
 ``--check`` regenerates everything in memory and fails, listing the files, if the committed
 files differ from a fresh generation (no kernels; a few seconds).
@@ -39,9 +38,9 @@ of the instructor notebook (restored by the grader), so they enter the kernel's 
 a hidden cell runs, after every student cell. Limits: (1) a student function *called by* a
 hidden test runs in the same process and can read the caller's frame (``sys._getframe(1)``), the
 cell's source (IPython's ``In``) or monkeypatch numpy / :mod:`course.assignments.checks` so that
-comparisons pass -- :mod:`autograder.kernel_guard` undoes or catches the common forms of the
+comparisons pass -- :mod:`autograder.grading.sandbox.guard` undoes or catches the common forms of the
 latter, but no in-kernel scheme prevents all of it; only running student code in a separate
-process would; (2) where the grader gets no namespaces (see ``autograder/kernel_launcher.py``),
+process would; (2) where the grader gets no namespaces (see ``autograder/grading/sandbox/launcher.py``),
 the kernel can read any file the grading user can, including this repository by its absolute
 path; (3) failure messages
 show the first failing case's input and expected value (by design), and the seeds are fixed, so
@@ -54,23 +53,17 @@ cell without points, a solution cell without a solution region.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import importlib.util
-import json
-import os
 import re
-import shutil
 import sys
 import tempfile
-import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-SOURCE_DIR = ROOT / "autograder" / "source"
-CASES_DIR = ROOT / "autograder" / "hidden_cases"
-RELEASE_DIR = ROOT / "course" / "assignments"
-CONFIG_FILE = ROOT / "autograder" / "nbgrader_config.py"
+from ..nbcells import (CASES_DIR, HIDDEN_BEGIN, HIDDEN_END, RELEASE_DIR, REPO_ROOT, SOLUTION_BEGIN, SOLUTION_END,
+                       SOURCE_DIR, is_answer, is_graded, is_graded_test, nbgrader_config, quiet_nbgrader_logs)
+from . import ReleaseError, shown
+from .cases import PLACEHOLDER, cases_in, fill_placeholders, load_cases_module, unused_case_functions
+from .stamp import Stamp, inputs_digest, shared_digest
+from .validation import validate
 
 #: the assignments, in course order; each is ``source/NAME/NAME.md`` -> ``course/assignments/NAME/NAME.ipynb``
 ASSIGNMENTS = ("01_perceptron", "02_xor_forward", "03_activations", "04_backprop", "05_training", "06_autograd", "07_digits")
@@ -78,75 +71,14 @@ ASSIGNMENTS = ("01_perceptron", "02_xor_forward", "03_activations", "04_backprop
 #: files (besides the notebook) a student version needs, per assignment, relative to its source folder
 DATA_FILES: dict[str, tuple[str, ...]] = {}
 
-PLACEHOLDER = re.compile(r"""hidden_cases\(\s*["']([A-Za-z_][A-Za-z0-9_]*)["']\s*\)""")
-CASES_CALL = "_checks.decode_cases"
-HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
-SOLUTION_BEGIN, SOLUTION_END = "### BEGIN SOLUTION", "### END SOLUTION"
-
 NBGRADER_DEFAULTS = {"grade": False, "locked": False, "schema_version": 3, "solution": False, "task": False}
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 LANGUAGE_INFO = {"name": "python", "pygments_lexer": "ipython3"}
 
 
-class ReleaseError(Exception):
-    """A source cannot be released; the message says which file, which cell and what is wrong."""
-
-
 # --------------------------------------------------------------------------- instructor notebook
-def _load_cases_module(name: str):
-    path = CASES_DIR / f"{name}.py"
-    if not path.exists():
-        return None
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))  # `solutions` is importable from the repository root only
-    spec = importlib.util.spec_from_file_location(f"autograder_hidden_cases_{name}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def _wrap_literal(text: str, indent: str, width: int = 96) -> str:
-    """``text`` as a parenthesised sequence of string literals, ``width`` characters each."""
-    pieces = [text[i:i + width] for i in range(0, len(text), width)] or [""]
-    body = "".join(f"\n{indent}    {json.dumps(p)}" for p in pieces)
-    return f"{CASES_CALL}({body}\n{indent})"
-
-
-def _hidden_spans(source: str) -> list[tuple[int, int]]:
-    spans, start = [], None
-    for m in re.finditer(re.escape(HIDDEN_BEGIN) + "|" + re.escape(HIDDEN_END), source):
-        if m.group() == HIDDEN_BEGIN:
-            start = m.start()
-        elif start is not None:
-            spans.append((start, m.end()))
-            start = None
-    return spans
-
-
-def _fill_placeholders(source: str, where: str, cases_module, cache: dict) -> str:
-    spans = _hidden_spans(source)
-
-    def replace(m):
-        if not any(a <= m.start() < b for a, b in spans):
-            raise ReleaseError(f"{where}: hidden_cases({m.group(1)!r}) outside a "
-                               f"'{HIDDEN_BEGIN}' region would leak the answers into the student version")
-        case_name = m.group(1)
-        if cases_module is None or not callable(getattr(cases_module, case_name, None)):
-            known = sorted(n for n in dir(cases_module) if not n.startswith("_")
-                           and callable(getattr(cases_module, n))) if cases_module else []
-            raise ReleaseError(f"{where}: hidden_cases({case_name!r}) has no function {case_name!r} in "
-                               f"{CASES_DIR.relative_to(ROOT)}; known: {', '.join(known) or 'none'}")
-        if case_name not in cache:
-            from course.assignments.checks import encode_cases
-            cache[case_name] = encode_cases(getattr(cases_module, case_name)())
-        line_start = source.rfind("\n", 0, m.start()) + 1
-        indent = re.match(r"[ \t]*", source[line_start:]).group()
-        return _wrap_literal(cache[case_name], indent)
-
-    return PLACEHOLDER.sub(replace, source)
-
-
-def _check_cell(cell, where: str, seen_ids: set) -> None:
+def check_cell(cell, where: str, seen_ids: set) -> None:
+    """Raise :class:`ReleaseError` for a malformed nbgrader cell of a source."""
     meta = cell.metadata.get("nbgrader")
     src = cell.source
     if meta is None:
@@ -162,18 +94,18 @@ def _check_cell(cell, where: str, seen_ids: set) -> None:
     unknown = set(meta) - set(NBGRADER_DEFAULTS) - {"grade_id", "points"}
     if unknown:
         raise ReleaseError(f"{where} ({gid}): unknown nbgrader keys {sorted(unknown)}")
-    if meta.get("grade") and not (isinstance(meta.get("points"), (int, float)) and meta["points"] > 0):
+    if is_graded(cell) and not (isinstance(meta.get("points"), (int, float)) and meta["points"] > 0):
         raise ReleaseError(f"{where} ({gid}): a graded cell needs points > 0, got {meta.get('points')!r}")
-    if not meta.get("grade") and "points" in meta:
+    if not is_graded(cell) and "points" in meta:
         raise ReleaseError(f"{where} ({gid}): points given but grade is false")
-    is_test = meta.get("grade") and not meta.get("solution")
+    is_test = is_graded_test(cell)
     if is_test:
         if cell.cell_type != "code":
             raise ReleaseError(f"{where} ({gid}): an autograded test must be a code cell")
         if not re.match(r'\s*(r?"""|#)', src):
             raise ReleaseError(f"{where} ({gid}): a test cell must start with a docstring or comment "
                                f"saying what it checks")
-    if meta.get("solution") and cell.cell_type == "code" and SOLUTION_BEGIN not in src:
+    if is_answer(cell) and cell.cell_type == "code" and SOLUTION_BEGIN not in src:
         raise ReleaseError(f"{where} ({gid}): a solution cell needs a '{SOLUTION_BEGIN}' region")
     if src.count(SOLUTION_BEGIN) != src.count(SOLUTION_END) or src.count(HIDDEN_BEGIN) != src.count(HIDDEN_END):
         raise ReleaseError(f"{where} ({gid}): unbalanced BEGIN/END markers")
@@ -181,36 +113,36 @@ def _check_cell(cell, where: str, seen_ids: set) -> None:
         raise ReleaseError(f"{where} ({gid}): hidden tests are only allowed in autograded test cells")
 
 
-def build_instructor_notebook(name: str):
+def build_instructor_notebook(name: str, source_dir: Path = SOURCE_DIR, cases_dir: Path = CASES_DIR):
     """The nbgrader source notebook of assignment ``name``, built from its MyST text source."""
     import jupytext
     import nbformat
 
-    md = SOURCE_DIR / name / f"{name}.md"
+    md = Path(source_dir) / name / f"{name}.md"
     if not md.exists():
-        raise ReleaseError(f"missing source {md.relative_to(ROOT)} (known assignments: {', '.join(ASSIGNMENTS)})")
+        raise ReleaseError(f"missing source {shown(md)} (known assignments: {', '.join(ASSIGNMENTS)})")
     try:
         nb = jupytext.read(md, fmt="md:myst")
     except Exception as exc:  # jupytext raises assorted errors for broken MyST
-        raise ReleaseError(f"{md.relative_to(ROOT)}: cannot be read as a MyST notebook: {exc}") from exc
-    cases_module = _load_cases_module(name)
+        raise ReleaseError(f"{shown(md)}: cannot be read as a MyST notebook: {exc}") from exc
+    cases_module = load_cases_module(name, cases_dir)
     cache: dict = {}
     seen_ids: set = set()
     n_graded = 0
     out = nbformat.v4.new_notebook()
     out.metadata = {"kernelspec": dict(KERNELSPEC), "language_info": dict(LANGUAGE_INFO)}
     for index, cell in enumerate(nb.cells):
-        where = f"{md.relative_to(ROOT)} cell {index + 1} ({cell.cell_type})"
+        where = f"{shown(md)} cell {index + 1} ({cell.cell_type})"
         src = cell.source.strip("\n")
         cell.source = src
-        _check_cell(cell, where, seen_ids)
+        check_cell(cell, where, seen_ids)
         meta = cell.metadata.get("nbgrader")
         if meta is not None:
             meta = {**NBGRADER_DEFAULTS, **meta}
-            if meta["grade"] and not meta["solution"]:
+            if is_graded_test(cell):
                 meta["locked"] = True  # autograded tests are read-only
-            n_graded += bool(meta["grade"])
-        src = _fill_placeholders(src, where, cases_module, cache)
+            n_graded += is_graded(cell)
+        src = fill_placeholders(src, where, cases_module, cache, cases_dir)
         if PLACEHOLDER.search(src):
             raise ReleaseError(f"{where}: unfilled hidden_cases placeholder")
         cell_id = (meta or {}).get("grade_id") or f"{cell.cell_type[:2]}-{index:03d}"
@@ -228,22 +160,13 @@ def build_instructor_notebook(name: str):
                 new.metadata[key] = list(cell.metadata[key])
         out.cells.append(new)
     if n_graded == 0:
-        raise ReleaseError(f"{md.relative_to(ROOT)}: no graded cells")
-    unused = _unused_case_functions(cases_module, cache)
+        raise ReleaseError(f"{shown(md)}: no graded cells")
+    unused = unused_case_functions(cases_module, cache)
     if unused:
-        raise ReleaseError(f"{CASES_DIR.relative_to(ROOT) / (name + '.py')}: case functions never used by "
+        raise ReleaseError(f"{shown(Path(cases_dir) / (name + '.py'))}: case functions never used by "
                            f"{md.name}: {', '.join(unused)}")
     nbformat.validate(out)
     return out
-
-
-def _unused_case_functions(module, used: dict) -> list[str]:
-    if module is None:
-        return []
-    names = getattr(module, "__all__", None)
-    if names is None:
-        return []
-    return sorted(set(names) - set(used))
 
 
 def notebook_text(nb) -> str:
@@ -254,36 +177,7 @@ def notebook_text(nb) -> str:
 
 
 # --------------------------------------------------------------------------- student notebook
-def nbgrader_config(course_dir: Path, timeout: int = 60):
-    """An nbgrader :class:`~traitlets.config.Config`: ``autograder/nbgrader_config.py`` plus a scratch course root."""
-    from traitlets.config import Config
-    from traitlets.config.loader import PyFileConfigLoader
-
-    cfg = PyFileConfigLoader(CONFIG_FILE.name, path=str(CONFIG_FILE.parent)).load_config()
-    extra = Config()
-    extra.CourseDirectory.root = str(course_dir)
-    extra.CourseDirectory.db_url = f"sqlite:///{course_dir / 'gradebook.db'}"
-    extra.Execute.timeout = timeout
-    cfg.merge(extra)
-    return cfg
-
-
-@contextlib.contextmanager
-def _quiet_logs():
-    import logging
-
-    loggers = [logging.getLogger(n) for n in ("traitlets", "nbgrader", "NbGraderAPI", "")]
-    levels = [lg.level for lg in loggers]
-    for lg in loggers:
-        lg.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        for lg, level in zip(loggers, levels):
-            lg.setLevel(level)
-
-
-def _student_preprocessors():
+def student_preprocessors():
     """nbgrader's ``generate_assignment`` pipeline, in its order, minus ``SaveCells`` (the gradebook
     record, which the grader makes in its own gradebook), ``IncludeHeaderFooter`` (no header) and
     ``InstantiateTests`` (no ``### AUTOTEST`` cells here)."""
@@ -301,8 +195,8 @@ def generate_student_text(name: str, instructor_text: str) -> str:
     nb = nbformat.reads(instructor_text, as_version=4)
     cfg = nbgrader_config(Path(tempfile.gettempdir()) / "unused-course-root")
     resources = {"nbgrader": {"notebook": name, "assignment": name}, "unique_key": name}
-    with _quiet_logs():
-        for preprocessor in _student_preprocessors():
+    with quiet_nbgrader_logs():
+        for preprocessor in student_preprocessors():
             try:
                 nb, resources = preprocessor(config=cfg).preprocess(nb, resources)
             except Exception as exc:  # nbgrader raises RuntimeError/ValueError for malformed cells
@@ -324,123 +218,15 @@ def render(names=ASSIGNMENTS) -> dict[Path, str]:
     return files
 
 
-# --------------------------------------------------------------------------- validation
-@dataclass
-class Validation:
-    """What the validator found for one assignment."""
-
-    name: str
-    graded_cells: list[str]
-    reference_failures: list[dict] = field(default_factory=list)  # graded/other cells failing with the answers
-    blank_passes: list[str] = field(default_factory=list)         # test cells a blank submission passes
-    seconds: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return not self.reference_failures and not self.blank_passes
-
-
-@contextlib.contextmanager
-def _grading_environment():
-    """The kernel's environment as when grading: no PYTHONPATH (``solutions`` unreachable)."""
-    saved = {k: os.environ.pop(k) for k in ("PYTHONPATH",) if k in os.environ}
-    os.environ.setdefault("MPLBACKEND", "Agg")
-    try:
-        yield
-    finally:
-        os.environ.update(saved)
-
-
-def autograde_view(student_text: str, instructor_text: str) -> str:
-    """The student notebook with every graded test cell's source replaced by the instructor's
-    (hidden tests included): what nbgrader's autograde runs for this submission."""
-    import nbformat
-
-    student = nbformat.reads(student_text, as_version=4)
-    instructor = nbformat.reads(instructor_text, as_version=4)
-    tests = {c.metadata["nbgrader"]["grade_id"]: c.source for c in instructor.cells
-             if c.metadata.get("nbgrader", {}).get("grade") and not c.metadata["nbgrader"].get("solution")}
-    for cell in student.cells:
-        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if gid in tests:
-            cell.source = tests[gid]
-    return nbformat.writes(student)
-
-
-def _run_validator(path: Path, timeout: int, invert: bool) -> dict:
-    from nbgrader.validator import Validator
-
-    cfg = nbgrader_config(path.parent, timeout)
-    cfg.Validator.invert = invert
-    cfg.Validator.ignore_checksums = True
-    cfg.Validator.validate_all = not invert
-    validator = Validator(config=cfg)
-    validator.log.setLevel("ERROR")
-    return validator.validate(str(path))
-
-
-def validate(name: str, instructor_text: str, student_text: str, timeout: int = 60) -> Validation:
-    """Run the reference (instructor) notebook and the blank student version through nbgrader's Validator."""
-    import nbformat
-
-    start = time.perf_counter()
-    instructor = nbformat.reads(instructor_text, as_version=4)
-    graded = [c.metadata["nbgrader"]["grade_id"] for c in instructor.cells
-              if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"]
-    report = Validation(name, graded)
-    with tempfile.TemporaryDirectory(prefix=f"validate-{name}-") as tmp, _grading_environment(), _quiet_logs():
-        for kind, text, invert in (("reference", instructor_text, False),
-                                   ("blank", autograde_view(student_text, instructor_text), True)):
-            folder = Path(tmp) / kind
-            folder.mkdir()
-            for rel in DATA_FILES.get(name, ()):
-                shutil.copy(SOURCE_DIR / name / rel, folder / rel)
-            path = folder / f"{name}.ipynb"
-            path.write_text(text, encoding="utf-8")
-            results = _run_validator(path, timeout, invert)
-            if "type_changed" in results or "changed" in results:
-                raise ReleaseError(f"{name}: nbgrader validator reports changed cells: {results}")
-            if invert:
-                report.blank_passes = [r["source"].splitlines()[0] for r in results.get("passed", [])]
-            else:
-                report.reference_failures = [{"source": r["source"][:400],
-                                              "error": re.sub(r"\x1b\[[0-9;]*m", "", r["raw_error"])[-2000:]}
-                                             for r in results.get("failed", [])]
-    report.seconds = time.perf_counter() - start
-    return report
-
-
-def _format_validation(v: Validation) -> str:
-    lines = [f"{v.name}: {len(v.graded_cells)} autograded cells, validated in {v.seconds:.1f} s"]
-    for f in v.reference_failures:
-        lines.append(f"  REFERENCE FAILS:\n    {f['source'].splitlines()[0] if f['source'] else ''}\n    "
-                     + f["error"].strip().replace("\n", "\n    "))
-    for first_line in v.blank_passes:
-        lines.append(f"  BLANK PASSES (the test cannot fail for an empty answer): {first_line}")
-    return "\n".join(lines)
-
-
 # --------------------------------------------------------------------------- write / check
-_BLOB = re.compile(re.escape(CASES_CALL) + r"\((?:\s*\"(?:[^\"\\]|\\.)*\")*\s*\)")
-
-
-def _cases_in(source: str) -> tuple[str, list]:
-    """``source`` with every embedded case literal blanked, and the decoded cases in order."""
-    import ast
-
-    from course.assignments.checks import decode_cases
-
-    cases = [decode_cases(ast.literal_eval("(" + m.group()[len(CASES_CALL) + 1:])) for m in _BLOB.finditer(source)]
-    return _BLOB.sub(CASES_CALL + "(...)", source), cases
-
-
-def _close(a, b, rtol=1e-9, atol=1e-14) -> bool:
+def close_values(a, b, rtol=1e-9, atol=1e-14) -> bool:
+    """Equal data, floats up to ``rtol``/``atol`` (arrays: same shape and kind)."""
     import numpy as np
 
     if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_close(a[k], b[k], rtol, atol) for k in a)
+        return a.keys() == b.keys() and all(close_values(a[k], b[k], rtol, atol) for k in a)
     if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_close(x, y, rtol, atol) for x, y in zip(a, b))
+        return len(a) == len(b) and all(close_values(x, y, rtol, atol) for x, y in zip(a, b))
     if isinstance(a, (np.ndarray, float)) or isinstance(b, (np.ndarray, float)):
         a, b = np.asarray(a), np.asarray(b)
         return a.shape == b.shape and a.dtype.kind == b.dtype.kind and bool(
@@ -465,14 +251,15 @@ def same_up_to_rounding(committed: str, fresh: str) -> bool:
     for cell_a, cell_b in zip(nb_a.cells, nb_b.cells):
         if (cell_a.cell_type, cell_a.get("id"), cell_a.metadata) != (cell_b.cell_type, cell_b.get("id"), cell_b.metadata):
             return False
-        (src_a, cases_a), (src_b, cases_b) = _cases_in(cell_a.source), _cases_in(cell_b.source)
-        if src_a != src_b or not _close(cases_a, cases_b):
+        (src_a, cases_a), (src_b, cases_b) = cases_in(cell_a.source), cases_in(cell_b.source)
+        if src_a != src_b or not close_values(cases_a, cases_b):
             return False
     return True
 
 
-def drift(files: dict[Path, str]) -> list[str]:
-    """Paths (relative to the repository) whose committed content differs from ``files``, plus stray files.
+def drift(files: dict[Path, str], root: Path = REPO_ROOT, release_dir: Path = RELEASE_DIR) -> list[str]:
+    """Paths (relative to ``root``) whose committed content differs from ``files``, plus stray files in the
+    student folders under ``release_dir``.
 
     Student files must be byte-identical; an instructor notebook may differ only in the last bits of its
     embedded reference values (:func:`same_up_to_rounding`).
@@ -480,17 +267,17 @@ def drift(files: dict[Path, str]) -> list[str]:
     problems = []
     for path, text in files.items():
         if not path.exists():
-            problems.append(f"{path.relative_to(ROOT)} (missing)")
+            problems.append(f"{path.relative_to(root)} (missing)")
         elif path.read_bytes() != text.encode("utf-8"):
             if path.is_relative_to(SOURCE_DIR) and same_up_to_rounding(path.read_text(encoding="utf-8"), text):
                 continue
-            problems.append(f"{path.relative_to(ROOT)} (differs from a fresh generation)")
-    names = {p.parent.name for p in files if p.is_relative_to(RELEASE_DIR)}
+            problems.append(f"{path.relative_to(root)} (differs from a fresh generation)")
+    names = {p.parent.name for p in files if p.is_relative_to(release_dir)}
     for name in names:
-        for path in sorted((RELEASE_DIR / name).rglob("*")):
+        for path in sorted((release_dir / name).rglob("*")):
             if path.is_file() and path not in files and "__pycache__" not in path.parts \
                     and ".ipynb_checkpoints" not in path.parts:
-                problems.append(f"{path.relative_to(ROOT)} (not produced by the release)")
+                problems.append(f"{path.relative_to(root)} (not produced by the release)")
     return problems
 
 
@@ -513,11 +300,22 @@ def main(argv=None) -> int:
                         help="do not write: fail if the committed files differ from a fresh generation")
     parser.add_argument("--no-validate", action="store_true", help="skip running the notebooks")
     parser.add_argument("--timeout", type=int, default=120, help="per-cell timeout in seconds when validating")
+    parser.add_argument("--force", action="store_true",
+                        help="release even the assignments whose inputs did not change since the last release")
     args = parser.parse_args(argv)
     unknown = [n for n in args.names if n not in ASSIGNMENTS]
     if unknown:
         parser.error(f"unknown assignment(s) {', '.join(unknown)}; known: {', '.join(ASSIGNMENTS)}")
     names = tuple(args.names) or ASSIGNMENTS
+    stamp, inputs = Stamp(), {}
+    if not args.check:
+        shared = shared_digest()
+        inputs = {name: inputs_digest(name, shared) for name in names}
+        todo = tuple(n for n in names if args.force or not stamp.current(n, inputs[n], validated=not args.no_validate))
+        if not todo:
+            print(f"release: nothing changed since the last release ({', '.join(names)}; --force to redo)")
+            return 0
+        names = todo
     try:
         files = render(names)
     except ReleaseError as exc:
@@ -535,12 +333,16 @@ def main(argv=None) -> int:
         failed = False
         for name in names:
             v = validate(name, files[SOURCE_DIR / name / f"{name}.ipynb"],
-                         files[RELEASE_DIR / name / f"{name}.ipynb"], args.timeout)
-            print(_format_validation(v))
+                         files[RELEASE_DIR / name / f"{name}.ipynb"], args.timeout,
+                         {rel: SOURCE_DIR / name / rel for rel in DATA_FILES.get(name, ())})
+            print(v.report())
             failed |= not v.ok
         if failed:
             print("release: error: validation failed; nothing written", file=sys.stderr)
             return 1
     write(files)
+    for name in names:
+        stamp.record(name, inputs[name], [path for path in files if name in path.parts], not args.no_validate)
+    stamp.save()
     print(f"release: wrote {len(files)} files ({', '.join(names)})")
     return 0

@@ -11,6 +11,8 @@ import json
 import os
 import sqlite3
 
+from .records import Result
+
 SCHEMA = """CREATE TABLE IF NOT EXISTS results (
     student TEXT NOT NULL, assignment TEXT NOT NULL, key TEXT NOT NULL, status TEXT NOT NULL,
     result TEXT NOT NULL, PRIMARY KEY (student, assignment));
@@ -31,17 +33,16 @@ class State:
     def keys(self) -> dict:
         return {(s, a): k for s, a, k in self.db.execute("SELECT student, assignment, key FROM results")}
 
-    def put(self, result: dict) -> None:
-        slim = {k: v for k, v in result.items() if k not in ("autograded", "feedback_html", "traceback")}
+    def put(self, result: Result) -> None:
         with self.db:
             self.db.execute("INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?)",
-                            (result["student"], result["assignment"], result["key"], result["status"],
-                             json.dumps(slim, sort_keys=True)))
+                            (result.student, result.assignment, result.key, result.status,
+                             json.dumps(result.to_json(), sort_keys=True)))
 
-    def results(self, assignments=None) -> list[dict]:
+    def results(self, assignments=None) -> list[Result]:
         rows = self.db.execute("SELECT result FROM results ORDER BY assignment, student").fetchall()
-        out = [json.loads(r) for (r,) in rows]
-        return [r for r in out if assignments is None or r["assignment"] in assignments]
+        out = [Result.from_json(json.loads(r)) for (r,) in rows]
+        return [r for r in out if assignments is None or r.assignment in assignments]
 
     def preflight_ok(self, assignment: str, key: str) -> bool:
         row = self.db.execute("SELECT key FROM preflight WHERE assignment = ?", (assignment,)).fetchone()

@@ -1,8 +1,8 @@
 """Start a grading kernel under resource limits (run by path, before the kernel, in the kernel's process).
 
-Usage (built by :class:`autograder.sandbox.LimitedKernelManager`, never typed by hand)::
+Usage (built by :class:`autograder.grading.sandbox.kernels.LimitedKernelManager`, never typed by hand)::
 
-    python kernel_launcher.py [--memory-mb N] [--cpu-seconds N] [--file-mb N] [--nproc N]
+    python launcher.py [--memory-mb N] [--cpu-seconds N] [--file-mb N] [--nproc N]
                               [--writable DIR ...] [--hide DIR ...] [--no-network 1] [--user-namespace 1]
                               [--uid N --gid N] -- KERNEL_ARGV...
 
@@ -41,7 +41,7 @@ def _parse(argv):
             options[key] = int(argv[i + 1])
         i += 2
     if i >= len(argv) - 1:
-        raise SystemExit("kernel_launcher: expected '-- KERNEL_ARGV...'")
+        raise SystemExit("launcher: expected '-- KERNEL_ARGV...'")
     return options, argv[i + 1:]
 
 
@@ -157,7 +157,7 @@ def main(argv):
             try:
                 read_only_world(options["writable"], options["hide"], network=network, user=True)
             except OSError as exc:  # the worker's probe said yes; if the machine disagrees, grade anyway
-                sys.stderr.write(f"kernel_launcher: no user namespace ({exc}); running without isolation\n")
+                sys.stderr.write(f"launcher: no user namespace ({exc}); running without isolation\n")
     _limit(resource.RLIMIT_AS, options.get("memory_mb", 0) * MB)
     cpu = options.get("cpu_seconds", 0)
     if cpu > 0:  # soft limit sends SIGXCPU (kernel dies, reason recorded); hard limit a little later

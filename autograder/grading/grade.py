@@ -13,41 +13,14 @@ import os
 import sys
 import time
 
-from .coursedir import (DEFAULT_COURSE_DIR, DEFAULT_SOURCE_DIR, GradingError, check_private,
-                        list_assignments, prepare_assignment, source_hash, sqlite_url)
-from .intake import discover
-from .pool import Progress, WorkerPool
-from .report import open_gradebook, write_gradebook, write_reports, write_student_files
-from .limits import Limits
-from .state import State
+from ..cli import add_common_options, limits_from
+from ..nbcells import sqlite_url
 from . import preflight as preflight_mod
-
-
-def add_common_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--course-dir", default=DEFAULT_COURSE_DIR,
-                        help="where the gradebook, feedback and reports go (default: class/ at the repository "
-                             "root, git-ignored)")
-    parser.add_argument("--source-dir", default=DEFAULT_SOURCE_DIR,
-                        help="instructor assignment sources (default: autograder/source)")
-    parser.add_argument("--db-url", default=None, help="gradebook database URL (default: sqlite in the course dir)")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
-                        help="parallel grading workers (default: the number of cores)")
-    parser.add_argument("--timeout", type=float, default=60.0,
-                        help="seconds per cell before it is interrupted (default 60, as autograder/nbgrader_config.py)")
-    parser.add_argument("--memory-mb", type=int, default=Limits.memory_mb,
-                        help="address-space limit of each grading kernel in MB (0: none)")
-    parser.add_argument("--cpu-seconds", type=int, default=Limits.cpu_seconds,
-                        help="CPU-time limit of each grading kernel (0: none)")
-    parser.add_argument("--notebook-budget", type=float, default=None,
-                        help="wall-clock seconds for a whole notebook (default: 30 x the cell timeout)")
-    parser.add_argument("--allow-network", action="store_true",
-                        help="let grading kernels use the network (by default they have none wherever namespaces work)")
-
-
-def limits_from(args) -> Limits:
-    budget = args.notebook_budget if args.notebook_budget else 30 * args.timeout
-    return Limits(cell_timeout=args.timeout, memory_mb=args.memory_mb, cpu_seconds=args.cpu_seconds,
-                  notebook_budget=budget, network=args.allow_network, hide=(os.path.abspath(args.course_dir),))
+from .coursedir import GradingError, check_private, list_assignments, prepare_assignment, source_hash
+from .intake import discover
+from .pool import Progress, WorkerPool, stop_cleanly_on_ctrl_c
+from .report import has_problem, open_gradebook, write_gradebook, write_reports, write_student_files
+from .state import State
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,14 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def make_task(sub, prepared, key: str) -> dict:
-    return {"student": sub.student, "assignment": sub.assignment, "key": key, "notebook": sub.notebook,
-            "extra_files": dict(sub.extra_files), "notes": list(sub.notes), "problem": sub.problem,
-            "source_dir": prepared.source_dir, "template_db": prepared.template_db,
-            "release_path": prepared.release_path, "spec": prepared.spec.to_json()}
-
-
-class _Phases:
+class Phases:
     """``AUTOGRADER_TIMING=1``: print how long each phase took (for profiling the fixed costs)."""
 
     def __init__(self, err):
@@ -84,7 +50,7 @@ class _Phases:
 
 
 def run(args, out=sys.stdout, err=sys.stderr) -> int:
-    phase = _Phases(err)
+    phase = Phases(err)
     course = os.path.abspath(args.course_dir)
     submissions = os.path.abspath(args.submissions)
     known = list_assignments(args.source_dir)
@@ -115,7 +81,9 @@ def run(args, out=sys.stdout, err=sys.stderr) -> int:
             pool = WorkerPool(min(args.workers, max(1, len(todo_subs) + 2 * len(pre_names))), limits)
         prepared = {n: prepare_assignment(course, n, db_url, args.source_dir) for n in names}
         specs = {n: p.spec for n, p in prepared.items()}
-        todo = [make_task(sub, prepared[sub.assignment], key) for sub, key in todo_subs]
+        todo = [prepared[sub.assignment].task(sub.student, sub.notebook, key, extra_files=dict(sub.extra_files),
+                                              notes=list(sub.notes), problem=sub.problem)
+                for sub, key in todo_subs]
         phase("prepare assignments")
         out.write(f"{len(intake.submissions)} submissions ({intake.layout} layout) for {', '.join(names)}; "
                   f"{len(todo)} to grade, {len(intake.submissions) - len(todo)} unchanged since the last run\n")
@@ -147,12 +115,12 @@ def run(args, out=sys.stdout, err=sys.stderr) -> int:
         seconds = time.monotonic() - t0
         results = state.results(set(names))
         current = {(s.student, s.assignment) for s in intake.submissions}
-        results = [r for r in results if (r["student"], r["assignment"]) in current]
+        results = [r for r in results if (r.student, r.assignment) in current]
         info = (f"{len(results)} submissions; graded {graded} in this run "
                 f"({seconds:.1f} s, {args.workers} workers, cell timeout {args.timeout:g} s)")
         paths = write_reports(course, results, specs, redraw=graded > 0)
         phase("reports")
-        problems = sum(1 for r in results if r["status"] != "graded" or r.get("reason"))
+        problems = sum(map(has_problem, results))  # the summary lists exactly these
         out.write(f"{info}\n")
         out.write(f"{problems} submissions with problems (see the summary)\n" if problems else "")
         out.write(f"CSV:      {paths['csv']}\nsummary:  {paths['summary']}\n"
@@ -167,7 +135,6 @@ def run(args, out=sys.stdout, err=sys.stderr) -> int:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    from .pool import stop_cleanly_on_ctrl_c
     stop_cleanly_on_ctrl_c()
     try:
         return run(args)

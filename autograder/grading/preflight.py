@@ -15,8 +15,12 @@ import os
 import sys
 from dataclasses import asdict
 
-from .coursedir import GradingError, list_assignments, prepare_assignment, sqlite_url
-from .feedback import _failure_text, fmt_points
+from ..cli import add_common_options, limits_from
+from ..nbcells import sqlite_url
+from .coursedir import GradingError, check_private, list_assignments, prepare_assignment
+from .feedback import failure_text, fmt_points
+from .pool import WorkerPool, stop_cleanly_on_ctrl_c
+from .records import Result
 
 
 def environment_fingerprint() -> str:
@@ -32,38 +36,32 @@ def preflight_key(source_hash: str, limits) -> str:
 
 def tasks_for(prepared) -> list:
     """Two pseudo-students per assignment: the reference (instructor source) and the blank release."""
-    out = []
-    for kind, path in (("reference", os.path.join(prepared.source_dir, f"{prepared.name}.ipynb")),
-                       ("blank", prepared.release_path)):
-        out.append(((prepared.name, kind), {
-            "student": f"preflight-{kind}", "assignment": prepared.name, "key": "preflight", "notebook": path,
-            "extra_files": {}, "notes": [], "problem": None, "source_dir": prepared.source_dir,
-            "template_db": prepared.template_db, "release_path": prepared.release_path,
-            "spec": prepared.spec.to_json()}))
-    return out
+    return [((prepared.name, kind), prepared.task(f"preflight-{kind}", path, "preflight"))
+            for kind, path in (("reference", os.path.join(prepared.source_dir, f"{prepared.name}.ipynb")),
+                               ("blank", prepared.release_path))]
 
 
-def check(kind: str, result: dict) -> list[str]:
+def check(kind: str, result: Result) -> list[str]:
     """Problems with one preflight result: which test did not score what it should, and why."""
-    if result["status"] != "graded":
-        return [f"the {kind} notebook could not be graded: {result.get('reason')}"]
+    if result.status != "graded":
+        return [f"the {kind} notebook could not be graded: {result.reason}"]
     problems = []
-    for cell in result["cells"]:
-        if not cell["auto"]:
+    for cell in result.cells:
+        if not cell.auto:
             continue
-        points = cell["points"] or 0.0
-        if kind == "reference" and points < cell["max_points"]:
-            why = _failure_text(cell) or "no error shown"
-            problems.append(f"reference answer scores {fmt_points(points)}/{fmt_points(cell['max_points'])} "
-                            f"on `{cell['grade_id']}`: {why}")
+        points = cell.points or 0.0
+        if kind == "reference" and points < cell.max_points:
+            why = failure_text(cell) or "no error shown"
+            problems.append(f"reference answer scores {fmt_points(points)}/{fmt_points(cell.max_points)} "
+                            f"on `{cell.grade_id}`: {why}")
         if kind == "blank" and points > 0:
-            problems.append(f"blank notebook scores {fmt_points(points)}/{fmt_points(cell['max_points'])} on "
-                            f"`{cell['grade_id']}` (the test passes without an answer)")
+            problems.append(f"blank notebook scores {fmt_points(points)}/{fmt_points(cell.max_points)} on "
+                            f"`{cell.grade_id}` (the test passes without an answer)")
     if kind == "reference":
-        for err in result.get("cell_errors", []):
+        for err in result.cell_errors:
             problems.append(f"the reference notebook raises in cell `{err['cell']}`: {err['ename']}: {err['evalue']}")
-    if result.get("reason"):
-        problems.append(f"{kind}: {result['reason']}")
+    if result.reason:
+        problems.append(f"{kind}: {result.reason}")
     return problems
 
 
@@ -93,9 +91,6 @@ def failure_message(problems: dict) -> str:
 
 
 def main(argv=None) -> int:
-    from .grade import add_common_options, limits_from
-    from .pool import WorkerPool, stop_cleanly_on_ctrl_c
-
     parser = argparse.ArgumentParser(prog="python -m autograder preflight", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--assignment", default=None, help="check only this assignment")
@@ -109,7 +104,6 @@ def main(argv=None) -> int:
         names = [args.assignment] if args.assignment else known
         if not names:
             raise GradingError(f"no assignment sources found in {args.source_dir}")
-        from .coursedir import check_private
         course = os.path.abspath(args.course_dir)
         check_private(course)
         db_url = args.db_url or sqlite_url(os.path.join(course, "gradebook.db"))

@@ -1,6 +1,6 @@
 """N long-lived grading workers, a watchdog, and a progress line (students done, rate, ETA).
 
-Each worker (see :mod:`autograder.worker`) is a spawned process that imports nbgrader once and keeps a
+Each worker (see :mod:`autograder.grading.worker`) is a spawned process that imports nbgrader once and keeps a
 kernel booted ahead of need. The parent hands out one task at a time, so a slow submission never holds
 up a queue behind it. A worker that dies, or a submission that overruns its wall-clock budget, is
 reported for that student only; the worker is replaced and the batch goes on.
@@ -12,17 +12,17 @@ import multiprocessing as mp
 import os
 import shutil
 import signal
-import stat
 import sys
 import tempfile
 import threading
 import time
 from collections import deque
-from dataclasses import asdict
 from multiprocessing.connection import wait
 
-from .limits import Limits
-from .results import blank_result, finish
+from .feedback import with_feedback
+from .records import blank_result
+from .sandbox.limits import Limits
+from .sandbox.processes import command_line_and_folder, force_rmtree, start_time
 
 
 #: in each scratch folder: "<pid> <start time>" of the grading run that owns it
@@ -30,34 +30,13 @@ PID_FILE = "owner.pid"
 SCRATCH_PREFIX = "autograder-"
 
 
-def _start_time(pid: int) -> str | None:
-    """The start time of process ``pid`` (field 22 of /proc/<pid>/stat), or None when it is not running."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    return None if fields[0] in ("Z", "X") else fields[19]
-
-
-def _owner_alive(folder: str) -> bool:
+def owner_alive(folder: str) -> bool:
     """Is the run named in ``folder``'s pid file still running? (start time guards against pid reuse)"""
     with open(os.path.join(folder, PID_FILE)) as f:
         words = f.read().split()
     pid = int(words[0])
-    start = _start_time(pid)
+    start = start_time(pid)
     return start is not None and (len(words) < 2 or words[1] == start)
-
-
-def _force_rmtree(path: str) -> None:
-    def onerror(func, p, exc):  # student code may have made files read-only
-        try:
-            os.chmod(os.path.dirname(p), stat.S_IRWXU)
-            os.chmod(p, stat.S_IRWXU)
-            func(p)
-        except OSError:
-            pass
-    shutil.rmtree(path, onerror=onerror)
 
 
 def remove_stale_scratch(tmpdir: str | None = None) -> list[str]:
@@ -75,16 +54,16 @@ def remove_stale_scratch(tmpdir: str | None = None) -> list[str]:
     for entry in entries:
         try:
             if (not entry.name.startswith(SCRATCH_PREFIX) or not entry.is_dir(follow_symlinks=False)
-                    or entry.stat(follow_symlinks=False).st_uid != os.geteuid() or _owner_alive(entry.path)):
+                    or entry.stat(follow_symlinks=False).st_uid != os.geteuid() or owner_alive(entry.path)):
                 continue
         except (OSError, ValueError, IndexError):  # no or unreadable pid file: not ours to judge
             continue
-        _force_rmtree(entry.path)
+        force_rmtree(entry.path)
         removed.append(entry.path)
     return removed
 
 
-def _worker_entry(*args):
+def worker_entry(*args):
     """Runs in the spawned process: only there is nbgrader imported."""
     from .worker import worker_main
     worker_main(*args)
@@ -130,18 +109,6 @@ class Progress:
             self.stream.flush()
 
 
-def _environ_or_args(pid) -> bytes:
-    """The command line and working folder of a process (our kernels run under the worker's folder)."""
-    out = b""
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            out += f.read()
-        out += os.readlink(f"/proc/{pid}/cwd").encode()
-    except OSError:
-        pass
-    return out
-
-
 def _first_ctrl_c(signum, frame):
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
     raise KeyboardInterrupt
@@ -168,12 +135,14 @@ def _sigint_ignored():
         signal.signal(signal.SIGINT, previous)
 
 
-class _Worker:
+class WorkerProcess:
+    """One worker process, its pipe, its kernels' pids and the task it is grading."""
+
     def __init__(self, ctx, slot: int, base: str, limits: Limits):
         self.slot = slot
         self.base = os.path.join(base, f"w{slot}-{time.monotonic_ns()}")
         self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=_worker_entry, args=(child, slot, self.base, asdict(limits)),
+        self.process = ctx.Process(target=worker_entry, args=(child, slot, self.base, limits),
                                    name=f"grader-{slot}", daemon=True)
         with _sigint_ignored():  # inherited: a Ctrl-C while the worker boots is the parent's alone
             self.process.start()
@@ -186,7 +155,7 @@ class _Worker:
         for pid in list(self.kernel_pids):
             try:  # only if that pid is still one of our kernels (pids are reused)
                 with open(f"/proc/{pid}/cmdline", "rb") as f:
-                    if b"ipykernel_launcher" not in f.read() or self.base.encode() not in _environ_or_args(pid):
+                    if b"ipykernel_launcher" not in f.read() or self.base.encode() not in command_line_and_folder(pid):
                         continue
                 os.killpg(pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError, OSError):
@@ -222,9 +191,9 @@ class WorkerPool:
         remove_stale_scratch()
         self.base = tempfile.mkdtemp(prefix=SCRATCH_PREFIX)
         with open(os.path.join(self.base, PID_FILE), "w") as f:
-            f.write(f"{os.getpid()} {_start_time(os.getpid())}\n")
+            f.write(f"{os.getpid()} {start_time(os.getpid())}\n")
         os.chmod(self.base, 0o711)
-        self.workers = [_Worker(self.ctx, k, self.base, limits) for k in range(self.n)]
+        self.workers = [WorkerProcess(self.ctx, k, self.base, limits) for k in range(self.n)]
 
     def __enter__(self):
         return self
@@ -243,12 +212,12 @@ class WorkerPool:
             w.kill()  # no-op for a worker that already left; else it and its kernels
         shutil.rmtree(self.base, ignore_errors=True)
 
-    def _replace(self, w: _Worker) -> None:
+    def _replace(self, w: WorkerProcess) -> None:
         w.kill()
-        self.workers[self.workers.index(w)] = _Worker(self.ctx, w.slot, self.base, self.limits)
+        self.workers[self.workers.index(w)] = WorkerProcess(self.ctx, w.slot, self.base, self.limits)
 
     def run(self, tasks, progress: Progress | None = None):
-        """Grade ``tasks`` (list of (task_id, task dict)); yield (task_id, result) as each one finishes."""
+        """Grade ``tasks`` (list of (task_id, Task)); yield (task_id, Result) as each one finishes."""
         queue = deque(tasks)
         done = 0
         while queue or any(w.task for w in self.workers):
@@ -290,8 +259,8 @@ class WorkerPool:
                     if failed:
                         task_id, task, _ = failed
                         done += 1
-                        yield task_id, finish(task, blank_result(
-                            task, "error", "the grading process crashed while grading this notebook"))
+                        yield task_id, with_feedback(task, blank_result(
+                            task, "error", "the grader crashed while grading this notebook"))
                         if progress:
                             progress.update(done)
             now = time.monotonic()
@@ -300,7 +269,7 @@ class WorkerPool:
                     task_id, task, _ = w.task
                     self._replace(w)
                     done += 1
-                    yield task_id, finish(task, blank_result(
+                    yield task_id, with_feedback(task, blank_result(
                         task, "error", f"grading this notebook took longer than {self.task_timeout:g} s "
                                        "and was stopped"))
                     if progress:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from html import escape
 
-from .coursedir import AssignmentSpec
+from .records import AssignmentSpec, CellResult, Result, Task
 
 STATUS_TEXT = {
     "graded": "graded",
@@ -31,15 +31,9 @@ def fmt_points(x) -> str:
     return f"{x:g}"
 
 
-def total(result: dict) -> tuple[float, float]:
-    """(points, max points) over autograded cells and any manual scores present."""
-    got = sum(c["points"] or 0.0 for c in result["cells"])
-    top = sum(c["max_points"] for c in result["cells"])
-    return got, top
-
-
-def _failure_text(cell: dict) -> str:
-    err = cell.get("error")
+def failure_text(cell: CellResult) -> str:
+    """The failure a graded cell showed, in one line (exception name and message; never source)."""
+    err = cell.error
     if not err:
         return ""
     ename, evalue = err.get("ename", "Error"), (err.get("evalue") or "").strip()
@@ -52,46 +46,52 @@ def _failure_text(cell: dict) -> str:
     return f"{ename}: {evalue}" if evalue else ename
 
 
-def render(result: dict, spec: AssignmentSpec) -> str:
+def render(result: Result, spec: AssignmentSpec) -> str:
     """The feedback page of one student for one assignment (a complete HTML document)."""
-    got, top = total(result)
+    got, top = result.total, result.max_total
     desc = {c.grade_id: c.description for c in spec.cells}
     rows = []
     for question in spec.questions:
-        cells = [c for c in result["cells"] if c["question"] == question]
-        q_got = sum(c["points"] or 0.0 for c in cells)
-        q_max = sum(c["max_points"] for c in cells)
+        cells = [c for c in result.cells if c.question == question]
+        q_got = sum(c.points or 0.0 for c in cells)
+        q_max = sum(c.max_points for c in cells)
         rows.append(f'<tr><th colspan="3">Question <code>{escape(question)}</code></th>'
                     f"<th>{fmt_points(q_got)} / {fmt_points(q_max)}</th></tr>")
         for c in cells:
-            if not c["auto"]:
-                state = ('<span class="manual">no answer given</span>' if c.get("no_response")
+            if not c.auto:
+                state = ('<span class="manual">no answer given</span>' if c.no_response
                          else '<span class="manual">graded by hand later</span>')
-            elif c["points"] is not None and c["points"] >= c["max_points"]:
+            elif c.points is not None and c.points >= c.max_points:
                 state = '<span class="pass">passed</span>'
-            elif c["points"]:
+            elif c.points:
                 state = '<span class="fail">partly passed</span>'
             else:
                 state = '<span class="fail">failed</span>'
-            message = _failure_text(c)
-            what = escape(desc.get(c["grade_id"], ""))
+            message = failure_text(c)
+            what = escape(desc.get(c.grade_id, ""))
             rows.append(
-                f"<tr><td><code>{escape(c['grade_id'])}</code><br><small>{what}</small></td><td>{state}</td>"
-                f'<td class="msg">{escape(message)}</td><td>{fmt_points(c["points"])} / '
-                f"{fmt_points(c['max_points'])}</td></tr>")
+                f"<tr><td><code>{escape(c.grade_id)}</code><br><small>{what}</small></td><td>{state}</td>"
+                f'<td class="msg">{escape(message)}</td><td>{fmt_points(c.points)} / '
+                f"{fmt_points(c.max_points)}</td></tr>")
     boxes = []
-    status = result["status"]
+    status = result.status
     if status != "graded":
         boxes.append(f"<p><b>{escape(STATUS_TEXT.get(status, status).capitalize())}:</b> "
-                     f"{escape(result.get('reason', ''))}. Every automatically graded test scores zero.</p>")
-    elif result.get("reason"):
-        boxes.append(f"<p><b>What happened:</b> {escape(result['reason'])}.</p>")
-    for note in result.get("notes", []):
+                     f"{escape(result.reason)}. Every automatically graded test scores zero.</p>")
+    elif result.reason:
+        boxes.append(f"<p><b>What happened:</b> {escape(result.reason)}.</p>")
+    for note in result.notes:
         boxes.append(f"<p>Note: {escape(note)}.</p>")
     box = f'<div class="box">{"".join(boxes)}</div>' if boxes else ""
-    title = f"{escape(result['assignment'])} — feedback for {escape(result['student'])}"
+    title = f"{escape(result.assignment)} — feedback for {escape(result.student)}"
     return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title><style>{CSS}</style>"
             f"</head><body><h1>{title}</h1><p>Score: <b>{fmt_points(got)} / {fmt_points(top)}</b></p>{box}"
             f"<table><tr><th>test</th><th>result</th><th>message</th><th>points</th></tr>{''.join(rows)}"
             f"</table><p><small>Tests marked hidden are run by the grader but their code is not shown."
             f"</small></p></body></html>\n")
+
+
+def with_feedback(task: Task, result: Result) -> Result:
+    """Attach the student's HTML feedback (built where the result is made: in the workers, in parallel)."""
+    result.feedback_html = render(result, task.spec)
+    return result

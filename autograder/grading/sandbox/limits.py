@@ -25,7 +25,7 @@ class Limits:
     isolate : bool
         Run each kernel in a private mount namespace where everything is read-only except its own
         folder, with the reference package, the sources, the class data and other submissions
-        hidden, and with every capability dropped (see kernel_launcher.py): as root, or else inside
+        hidden, and with every capability dropped (see launcher.py): as root, or else inside
         a user namespace where the machine allows unprivileged ones (most Linux distributions do).
     network : bool
         Allow network access. By default, with ``isolate`` (as root or in a user namespace), each

@@ -11,12 +11,13 @@ import io
 import os
 import statistics
 
-from .coursedir import COURSE_ID, AssignmentSpec
+from ..nbcells import COURSE_ID
 from .feedback import fmt_points
+from .records import AssignmentSpec, Result
 
 
 # --------------------------------------------------------------------------- gradebook
-def write_gradebook(gb, result: dict) -> None:
+def write_gradebook(gb, result: Result) -> None:
     """Store one result in nbgrader's gradebook through its API (create or update, never duplicate).
 
     ``gb`` is an open ``nbgrader.api.Gradebook``. Auto scores are set like nbgrader's
@@ -25,28 +26,24 @@ def write_gradebook(gb, result: dict) -> None:
     import warnings
     with warnings.catch_warnings():  # nbgrader's own SQLAlchemy usage warns (SAWarning, a RuntimeWarning)
         warnings.simplefilter("ignore")
-        _write_gradebook(gb, result)
-
-
-def _write_gradebook(gb, result: dict) -> None:
-    name, student = result["assignment"], result["student"]
-    gb.update_or_create_student(student)
-    gb.update_or_create_submission(name, student)
-    for cell in result["cells"]:
-        grade = gb.find_grade(cell["grade_id"], name, name, student)
-        if cell["auto"]:
-            grade.auto_score = cell["points"] if cell["points"] is not None else 0.0
-        elif result["status"] != "graded" or cell.get("no_response"):
-            grade.auto_score = 0.0  # nothing to read: nothing to grade by hand either
-        else:
-            grade.auto_score = None
-        grade.needs_manual_grade = grade.manual_score is not None or grade.auto_score is None
-    for comment_name, text in (result.get("comments") or {}).items():
-        try:
-            gb.find_comment(comment_name, name, name, student).auto_comment = text
-        except Exception:
-            pass
-    gb.db.commit()
+        name, student = result.assignment, result.student
+        gb.update_or_create_student(student)
+        gb.update_or_create_submission(name, student)
+        for cell in result.cells:
+            grade = gb.find_grade(cell.grade_id, name, name, student)
+            if cell.auto:
+                grade.auto_score = cell.points if cell.points is not None else 0.0
+            elif result.status != "graded" or cell.no_response:
+                grade.auto_score = 0.0  # nothing to read: nothing to grade by hand either
+            else:
+                grade.auto_score = None
+            grade.needs_manual_grade = grade.manual_score is not None or grade.auto_score is None
+        for comment_name, text in (result.comments or {}).items():
+            try:
+                gb.find_comment(comment_name, name, name, student).auto_comment = text
+            except Exception:
+                pass
+        gb.db.commit()
 
 
 def open_gradebook(db_url: str):
@@ -55,21 +52,21 @@ def open_gradebook(db_url: str):
 
 
 # --------------------------------------------------------------------------- files per student
-def write_student_files(course_root: str, result: dict) -> str:
+def write_student_files(course_root: str, result: Result) -> str:
     """Write feedback HTML (and the autograded notebook, for the instructor); return the feedback path."""
-    student, name = result["student"], result["assignment"]
+    student, name = result.student, result.assignment
     fb_dir = os.path.join(course_root, "feedback", student, name)
     os.makedirs(fb_dir, exist_ok=True)
     path = os.path.join(fb_dir, f"{name}.html")
-    _write(path, result.get("feedback_html", ""))
-    if result.get("autograded"):
+    write_atomically(path, result.feedback_html)
+    if result.autograded:
         ag_dir = os.path.join(course_root, "autograded", student, name)
         os.makedirs(ag_dir, exist_ok=True)
-        _write(os.path.join(ag_dir, f"{name}.ipynb"), result["autograded"])
+        write_atomically(os.path.join(ag_dir, f"{name}.ipynb"), result.autograded)
     return path
 
 
-def _write(path: str, text: str) -> None:
+def write_atomically(path: str, text: str) -> None:
     tmp = path + ".tmp"
     with open(tmp, "w", encoding="utf-8") as f:
         f.write(text)
@@ -77,28 +74,14 @@ def _write(path: str, text: str) -> None:
 
 
 # --------------------------------------------------------------------------- CSV and summary
-def total_points(result: dict) -> float:
-    return sum(c["points"] or 0.0 for c in result["cells"])
+def has_problem(result: Result) -> bool:
+    """Listed under "Problems" in the summary (and counted in the command's output)."""
+    return bool(result.problems_text())
 
 
-def question_points(result: dict, question: str):
-    cells = [c for c in result["cells"] if c["question"] == question]
-    if cells and all(c["points"] is None for c in cells):
-        return None
-    return sum(c["points"] or 0.0 for c in cells)
-
-
-def problems_text(result: dict) -> str:
-    parts = []
-    if result["status"] != "graded" or result.get("reason"):
-        parts.append(result.get("reason", ""))
-    parts += result.get("notes", [])
-    return "; ".join(p for p in parts if p)
-
-
-def csv_text(results: list[dict], specs: dict) -> str:
+def csv_text(results: list[Result], specs: dict) -> str:
     """One row per student and assignment: status, total, one column per question, problems."""
-    names = sorted({r["assignment"] for r in results})
+    names = sorted({r.assignment for r in results})
     columns = []
     for name in names:
         prefix = f"{name}/" if len(names) > 1 else ""
@@ -106,33 +89,33 @@ def csv_text(results: list[dict], specs: dict) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["student", "assignment", "status", "score", "max_score"] + [c[2] for c in columns] + ["problems"])
-    for r in sorted(results, key=lambda r: (r["assignment"], r["student"])):
-        spec = specs[r["assignment"]]
-        row = [r["student"], r["assignment"], r["status"], fmt_points(total_points(r)), fmt_points(spec.max_total)]
+    for r in sorted(results, key=lambda r: (r.assignment, r.student)):
+        spec = specs[r.assignment]
+        row = [r.student, r.assignment, r.status, fmt_points(r.total), fmt_points(spec.max_total)]
         for name, q, _ in columns:
-            row.append(fmt_points(question_points(r, q)) if name == r["assignment"] else "")
+            row.append(fmt_points(r.question_points(q)) if name == r.assignment else "")
             if row[-1] == "–":
                 row[-1] = ""
-        row.append(problems_text(r))
+        row.append(r.problems_text())
         w.writerow(row)
     return buf.getvalue()
 
 
-def summary_text(results: list[dict], specs: dict, run_info: str = "") -> str:
+def summary_text(results: list[Result], specs: dict, run_info: str = "") -> str:
     """A plain-text (Markdown) summary: a score table per assignment and every student with a problem."""
     lines = ["# Grading summary", ""]
     if run_info:
         lines += [run_info, ""]
-    for name in sorted({r["assignment"] for r in results}):
-        rs = [r for r in results if r["assignment"] == name]
+    for name in sorted({r.assignment for r in results}):
+        rs = [r for r in results if r.assignment == name]
         spec: AssignmentSpec = specs[name]
-        totals = [total_points(r) for r in rs]
-        counts = {s: sum(r["status"] == s for r in rs) for s in ("graded", "missing", "invalid", "error")}
+        totals = [r.total for r in rs]
+        counts = {s: sum(r.status == s for r in rs) for s in ("graded", "missing", "invalid", "error")}
         lines += [f"## {name}", "",
                   f"{len(rs)} students: " + ", ".join(f"{n} {s}" for s, n in counts.items() if n), "",
                   "| question | max | mean | full marks |", "|---|---|---|---|"]
         for q in spec.questions:
-            pts = [question_points(r, q) for r in rs]
+            pts = [r.question_points(q) for r in rs]
             auto = [p for p in pts if p is not None]
             qmax = spec.question_max(q)
             mean = f"{statistics.fmean(auto):.2f}" if auto else "manual"
@@ -140,21 +123,21 @@ def summary_text(results: list[dict], specs: dict, run_info: str = "") -> str:
             lines.append(f"| {q} | {fmt_points(qmax)} | {mean} | {full} |")
         lines += ["", f"Total (max {fmt_points(spec.max_total)}): mean {statistics.fmean(totals):.2f}, "
                   f"median {statistics.median(totals):g}, min {min(totals):g}, max {max(totals):g}", ""]
-        trouble = [r for r in rs if problems_text(r)]
+        trouble = [r for r in rs if has_problem(r)]
         if trouble:
             lines += ["Problems:", ""]
-            lines += [f"- {r['student']} ({r['status']}): {problems_text(r)}" for r in trouble]
+            lines += [f"- {r.student} ({r.status}): {r.problems_text()}" for r in trouble]
             lines.append("")
     return "\n".join(lines)
 
 
-def histogram(results: list[dict], spec: AssignmentSpec, path: str) -> None:
+def histogram(results: list[Result], spec: AssignmentSpec, path: str) -> None:
     """Histogram of total scores for one assignment, saved as PNG."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    totals = [total_points(r) for r in results]
+    totals = [r.total for r in results]
     fig, ax = plt.subplots(figsize=(6, 3.5))
     top = spec.max_total or 1.0
     ax.hist(totals, bins=min(20, max(5, int(top) + 1)), range=(0, top), color="#4477aa", edgecolor="white")
@@ -166,20 +149,20 @@ def histogram(results: list[dict], spec: AssignmentSpec, path: str) -> None:
     plt.close(fig)
 
 
-def write_reports(course_root: str, results: list[dict], specs: dict, run_info: str = "",
+def write_reports(course_root: str, results: list[Result], specs: dict, run_info: str = "",
                   redraw: bool = True) -> dict:
     """Write reports/grades.csv, reports/summary.md and reports/histogram_<assignment>.png
     (histograms only when ``redraw`` or missing: matplotlib is slow to import)."""
     out = os.path.join(course_root, "reports")
     os.makedirs(out, exist_ok=True)
     paths = {"csv": os.path.join(out, "grades.csv"), "summary": os.path.join(out, "summary.md")}
-    _write(paths["csv"], csv_text(results, specs))
-    _write(paths["summary"], summary_text(results, specs, run_info))
-    for name in sorted({r["assignment"] for r in results}):
+    write_atomically(paths["csv"], csv_text(results, specs))
+    write_atomically(paths["summary"], summary_text(results, specs, run_info))
+    for name in sorted({r.assignment for r in results}):
         p = os.path.join(out, f"histogram_{name}.png")
         if not redraw and os.path.exists(p):
             paths[f"histogram_{name}"] = p
             continue
-        histogram([r for r in results if r["assignment"] == name], specs[name], p)
+        histogram([r for r in results if r.assignment == name], specs[name], p)
         paths[f"histogram_{name}"] = p
     return paths

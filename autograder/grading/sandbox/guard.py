@@ -1,6 +1,6 @@
 """Inside the grading kernel: undo a submission's tampering with how cells run and how tests check.
 
-This file is *sent to* the kernel (as text, see :mod:`autograder.sandbox`); it imports nothing from the
+This file is *sent to* the kernel (as text, see :mod:`autograder.grading.sandbox.executor`); it imports nothing from the
 repository. Before the first cell, :func:`snapshot` records the pristine state; before and after every
 graded test cell, :func:`restore` puts it back and says what it had to undo (a change found *after* a
 test means the student's function changed the checking while the test ran: that test scores zero).

@@ -13,21 +13,23 @@ Layout of a course folder (default ``class/`` at the repository root, git-ignore
 """
 from __future__ import annotations
 
+import functools
 import hashlib
-import importlib
+import io
+import logging
 import os
 import shutil
 import subprocess
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from ..nbcells import (REPO_ROOT, SOURCE_DIR, is_answer, is_graded, nbgrader_config, nbgrader_meta, sqlite_url,
+                       strip_hidden_tests)
+from .records import AssignmentSpec, GradeCell, Task
 
 if TYPE_CHECKING:  # imported where used: ``python -m autograder grade`` starts (and takes Ctrl-C) fast
     import nbformat
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DEFAULT_SOURCE_DIR = os.path.join(REPO_ROOT, "autograder", "source")
-DEFAULT_COURSE_DIR = os.path.join(REPO_ROOT, "class")
-COURSE_ID = "backprop-from-the-ground-up"  # as in autograder/nbgrader_config.py
 STUDENT_IN_SANDBOX = "student"  # workers grade under this pseudonym; the parent maps it back
 
 
@@ -42,27 +44,22 @@ def ensure_tools_on_path() -> None:
 ensure_tools_on_path()
 
 
-def _alembic_head_in_process() -> str:
+@functools.lru_cache(maxsize=1)
+def alembic_head() -> str:
     """nbgrader's ``get_alembic_version`` runs ``alembic heads`` in a subprocess (seconds) every time it
     creates a gradebook; the same answer from alembic's Python API, computed once."""
-    global _ALEMBIC_HEAD
-    if _ALEMBIC_HEAD is None:
-        import nbgrader
-        from alembic.config import Config as AlembicConfig
-        from alembic.script import ScriptDirectory
+    import nbgrader
+    from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
 
-        cfg = AlembicConfig()
-        cfg.set_main_option("script_location", os.path.join(os.path.dirname(nbgrader.__file__), "alembic"))
-        _ALEMBIC_HEAD = ScriptDirectory.from_config(cfg).get_current_head()
-    return _ALEMBIC_HEAD
-
-
-_ALEMBIC_HEAD = None
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", os.path.join(os.path.dirname(nbgrader.__file__), "alembic"))
+    return ScriptDirectory.from_config(cfg).get_current_head()
 
 
 def fast_gradebook_creation() -> None:
     import nbgrader.api
-    nbgrader.api.get_alembic_version = _alembic_head_in_process
+    nbgrader.api.get_alembic_version = alembic_head
 
 
 class GradingError(Exception):
@@ -70,7 +67,7 @@ class GradingError(Exception):
 
 
 # --------------------------------------------------------------------------- sources
-def list_assignments(source_dir: str = DEFAULT_SOURCE_DIR) -> list[str]:
+def list_assignments(source_dir=SOURCE_DIR) -> list[str]:
     """Assignment names: the sub-folders of ``source_dir`` holding a notebook (or notebook text) named like them."""
     if not os.path.isdir(source_dir):
         return []
@@ -82,40 +79,20 @@ def list_assignments(source_dir: str = DEFAULT_SOURCE_DIR) -> list[str]:
     return names
 
 
-def load_source_notebook(name: str, source_dir: str = DEFAULT_SOURCE_DIR) -> nbformat.NotebookNode:
-    """The instructor notebook of assignment ``name`` (solutions and hidden tests included).
-
-    Uses ``autograder.release`` when it provides a loader (sources authored as text), else reads
-    ``<source_dir>/<name>/<name>.ipynb``.
-    """
+def load_source_notebook(name: str, source_dir=SOURCE_DIR) -> nbformat.NotebookNode:
+    """The instructor notebook ``<source_dir>/<name>/<name>.ipynb`` (solutions and hidden tests included)."""
     import nbformat
     folder = os.path.join(source_dir, name)
     ipynb = os.path.join(folder, f"{name}.ipynb")
     if os.path.exists(ipynb):
         return nbformat.read(ipynb, as_version=4)
-    try:
-        release = importlib.import_module("autograder.release")
-    except ImportError:
-        release = None
-    for loader in ("load_source_notebook", "source_notebook", "read_source", "load_source"):
-        fn = getattr(release, loader, None)
-        if callable(fn):
-            for args in ((name,), (name, source_dir)):
-                try:
-                    nb = fn(*args)
-                except TypeError:
-                    continue
-                if isinstance(nb, str):
-                    nb = nbformat.reads(nb, as_version=4)
-                return nb
-    texts = [f for f in sorted(os.listdir(folder)) if f.split(".")[0] == name] if os.path.isdir(folder) else []
-    if texts:
-        import jupytext
-        return jupytext.read(os.path.join(folder, texts[0]))
+    if os.path.exists(os.path.join(folder, f"{name}.md")):
+        raise GradingError(f"assignment {name!r} has no instructor notebook {ipynb} yet: run "
+                           "`python -m autograder release` to generate it from the text source")
     raise GradingError(f"assignment {name!r} has no source notebook in {folder}")
 
 
-def source_files(name: str, source_dir: str) -> list[str]:
+def source_files(name: str, source_dir) -> list[str]:
     """Extra files shipped with the assignment (data files ...): everything except the notebook itself."""
     folder = os.path.join(source_dir, name)
     out = []
@@ -129,47 +106,6 @@ def source_files(name: str, source_dir: str) -> list[str]:
 
 
 # --------------------------------------------------------------------------- what an assignment grades
-@dataclass
-class GradeCell:
-    """One graded cell of the instructor notebook."""
-
-    grade_id: str
-    max_points: float
-    question: str          # the solution cell it grades (the preceding answer cell), or itself
-    auto: bool             # False for manually graded answers (free text)
-    description: str = ""  # first docstring line of its *released* (hidden-tests-free) source
-
-
-@dataclass
-class AssignmentSpec:
-    """The graded cells of one assignment, in notebook order, and their questions."""
-
-    name: str
-    cells: list[GradeCell] = field(default_factory=list)
-
-    @property
-    def questions(self) -> list[str]:
-        seen = []
-        for c in self.cells:
-            if c.question not in seen:
-                seen.append(c.question)
-        return seen
-
-    def question_max(self, question: str) -> float:
-        return sum(c.max_points for c in self.cells if c.question == question)
-
-    @property
-    def max_total(self) -> float:
-        return sum(c.max_points for c in self.cells)
-
-    def to_json(self) -> dict:
-        return {"name": self.name, "cells": [c.__dict__ for c in self.cells]}
-
-    @classmethod
-    def from_json(cls, data: dict) -> "AssignmentSpec":
-        return cls(data["name"], [GradeCell(**c) for c in data["cells"]])
-
-
 def _docstring_line(source: str) -> str:
     import ast
     try:
@@ -179,31 +115,16 @@ def _docstring_line(source: str) -> str:
     return (doc or "").strip().splitlines()[0] if doc else ""
 
 
-def strip_hidden_tests(source: str) -> str:
-    """``source`` without its ``### BEGIN HIDDEN TESTS`` ... ``### END HIDDEN TESTS`` regions."""
-    out, hidden = [], False
-    for line in source.splitlines():
-        if "BEGIN HIDDEN TESTS" in line:
-            hidden = True
-        elif "END HIDDEN TESTS" in line:
-            hidden = False
-        elif not hidden:
-            out.append(line)
-    return "\n".join(out)
-
-
 def assignment_spec(name: str, nb: nbformat.NotebookNode) -> AssignmentSpec:
     """Which cells are graded, for how many points, and which question (answer cell) each one checks."""
     spec, question = AssignmentSpec(name), None
     for cell in nb.cells:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if not meta:
-            continue
+        meta = nbgrader_meta(cell)
         gid = meta.get("grade_id")
-        if meta.get("solution") and not meta.get("grade"):
+        if is_answer(cell) and not is_graded(cell):
             question = gid
-        if meta.get("grade"):
-            manual = bool(meta.get("solution")) or cell.cell_type != "code"
+        if is_graded(cell):
+            manual = is_answer(cell) or cell.cell_type != "code"
             spec.cells.append(GradeCell(
                 grade_id=gid, max_points=float(meta.get("points", 0)),
                 question=gid if manual or question is None else question, auto=not manual,
@@ -211,32 +132,7 @@ def assignment_spec(name: str, nb: nbformat.NotebookNode) -> AssignmentSpec:
     return spec
 
 
-# --------------------------------------------------------------------------- nbgrader configuration
-def nbgrader_config(root: str, db_url: str, assignment: str | None = None, student: str | None = None):
-    """A traitlets ``Config`` for nbgrader (``NbGraderAPI()`` without one ignores nbgrader_config.py)."""
-    from traitlets.config import Config
-
-    c = Config()
-    shared = os.path.join(REPO_ROOT, "autograder", "nbgrader_config.py")
-    if os.path.exists(shared):  # the course's own settings (ignore patterns, stubs, timeouts)
-        from traitlets.config.loader import PyFileConfigLoader
-        c.merge(PyFileConfigLoader("nbgrader_config.py", path=os.path.dirname(shared)).load_config())
-    c.CourseDirectory.root = os.path.abspath(root)
-    c.CourseDirectory.db_url = db_url
-    c.CourseDirectory.course_id = COURSE_ID
-    c.CourseDirectory.notebook_id = "*"
-    if assignment:
-        c.CourseDirectory.assignment_id = assignment
-    if student:
-        c.CourseDirectory.student_id = student
-    c.Exchange.root = os.path.join(os.path.abspath(root), ".exchange")
-    return c
-
-
-def sqlite_url(path: str) -> str:
-    return "sqlite:///" + os.path.abspath(path)
-
-
+# --------------------------------------------------------------------------- gradebooks
 def file_sha256(path: str) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -257,8 +153,6 @@ def generate_assignment(root: str, name: str, db_url: str) -> None:
     app = GenerateAssignment(coursedir=coursedir, config=c)
     app.force = True
     app.create_assignment = True
-    import logging
-    import io
     stream = io.StringIO()
     logger = logging.getLogger(f"autograder.generate.{name}")
     logger.handlers[:] = [logging.StreamHandler(stream)]
@@ -272,7 +166,7 @@ def generate_assignment(root: str, name: str, db_url: str) -> None:
                            f"{stream.getvalue().strip() or exc}") from None
 
 
-def _source_state(name: str, source_dir: str):
+def source_state(name: str, source_dir):
     import nbformat
     nb = load_source_notebook(name, source_dir)
     for i, cell in enumerate(nb.cells):  # nbformat 4.5 wants ids; keep any that exist
@@ -286,9 +180,9 @@ def _source_state(name: str, source_dir: str):
     return nb, text, extras, h.hexdigest()
 
 
-def source_hash(name: str, source_dir: str = DEFAULT_SOURCE_DIR) -> str:
+def source_hash(name: str, source_dir=SOURCE_DIR) -> str:
     """Content hash of an assignment's instructor notebook and extra files (cheap: no nbgrader)."""
-    return _source_state(name, source_dir)[3]
+    return source_state(name, source_dir)[3]
 
 
 @dataclass
@@ -302,14 +196,18 @@ class PreparedAssignment:
     template_db: str           # sqlite gradebook holding only this assignment (copied by each worker)
     spec: AssignmentSpec
 
+    def task(self, student: str, notebook: str | None, key: str, **submission) -> Task:
+        """A grading task for ``student``'s ``notebook`` (``submission``: extra_files, notes, problem)."""
+        return Task(student, self.name, key, notebook, self.source_dir, self.template_db, self.release_path,
+                    self.spec, **submission)
 
-def prepare_assignment(course_root: str, name: str, db_url: str, source_dir: str = DEFAULT_SOURCE_DIR
-                       ) -> PreparedAssignment:
+
+def prepare_assignment(course_root: str, name: str, db_url: str, source_dir=SOURCE_DIR) -> PreparedAssignment:
     """Copy the instructor source into the course folder and (re)generate the release and gradebooks.
 
     Only redone when the source changed (its hash is remembered in ``.autograder/``).
     """
-    nb, text, extras, source_hash = _source_state(name, source_dir)
+    nb, text, extras, source_hash = source_state(name, source_dir)
 
     state_dir = os.path.join(course_root, ".autograder")
     os.makedirs(state_dir, exist_ok=True)
