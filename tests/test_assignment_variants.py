@@ -15,7 +15,7 @@ import textwrap
 import nbformat
 import pytest
 
-from autograder import release
+from autograder.authoring import release
 
 pytestmark = pytest.mark.slow
 

@@ -203,7 +203,7 @@ def _nbgrader_points(notebook: Path) -> tuple[float, float]:
 def check_assignments_page(html: Path):
     """The Assignments page has a section per released assignment (the set the autograder releases) with a
     download of the notebook, its points as nbgrader's metadata gives them, and the command that opens it."""
-    from autograder.release import ASSIGNMENTS
+    from autograder.authoring.release import ASSIGNMENTS
 
     released = _released_notebooks()
     assert set(released) == set(ASSIGNMENTS), f"released {sorted(released)} but the autograder lists {ASSIGNMENTS}"
