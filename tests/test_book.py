@@ -17,13 +17,14 @@ from pathlib import Path
 
 import pytest
 
+from book_build import BUILD_TIMEOUT, built_book, subprocess_env  # noqa: F401  (built_book: a fixture)
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 BIN = Path(PYTHON).parent
 
 pytestmark = [pytest.mark.book, pytest.mark.slow]
 
-BUILD_TIMEOUT = 720      # seconds for a cold build of the whole book (every chapter executes)
 CHAPTER_TIMEOUT = 240    # seconds for one chapter under nbval
 
 
@@ -45,23 +46,15 @@ def _chapter_sources() -> list[Path]:
 
 def _env(tmp: Path) -> dict:
     """Environment for subprocesses: repo root importable, headless matplotlib, Jupyter state in ``tmp``."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    env["PATH"] = str(BIN) + os.pathsep + env.get("PATH", "")
-    for var, sub in (("JUPYTER_CONFIG_DIR", "jcfg"), ("JUPYTER_RUNTIME_DIR", "jrt"), ("IPYTHONDIR", "ipy"),
-                     ("MPLCONFIGDIR", "mpl")):
-        env[var] = str(tmp / sub)
-    env["MPLBACKEND"] = "Agg"
-    env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
-    return env
+    return subprocess_env(tmp)
 
 
 # --------------------------------------------------------------------------- the build
-# One test builds the book and then checks the HTML: a session fixture would be built once per
-# pytest-xdist worker, so the build and every check of its output live in a single test. It is the
-# first test of this module: pytest-xdist hands each worker its first tests in consecutive pairs, so
-# the build starts at once on one worker, followed there only by a quick test, while the other worker
-# runs the quick tests and the chapters under nbval (nothing long queues up behind the build).
+# The book is built once per session (``book_build.built_book``, shared with test_browser through a file
+# lock). The test that checks the build is the first test of this module: pytest-xdist hands each worker its
+# first tests in consecutive pairs, so the build starts at once on one worker, followed there only by a quick
+# test, while the other worker runs the quick tests and the chapters under nbval (nothing long queues up
+# behind the build); the browser tests, collected after this module, find the build done or under way.
 
 def _soup(path: Path):
     from bs4 import BeautifulSoup
@@ -226,21 +219,17 @@ def check_assignments_page(html: Path):
 
 
 @pytest.mark.timeout(BUILD_TIMEOUT + 60)
-def test_book_builds_without_warnings_and_renders_reference_numbers(tmp_path: Path):
+def test_book_builds_without_warnings_and_renders_reference_numbers(built_book):
     """``jupyter-book build -W -n --keep-going`` (cold cache) exits 0 with no warning, then the HTML is checked:
     every toc page exists; chapter 5's prose, equations and slip table show the reference package's values;
     every image has alt text; no page loads widget JavaScript from a CDN; every chapter's Exercises section
     downloads its released notebook; the Assignments page lists every assignment with its nbgrader points."""
-    result = subprocess.run(
-        [str(BIN / "jupyter-book"), "build", "-W", "-n", "--keep-going", "--path-output", str(tmp_path), str(ROOT)],
-        cwd=ROOT, env=_env(tmp_path), capture_output=True, text=True, timeout=BUILD_TIMEOUT)
-    log = result.stdout + result.stderr
+    log = built_book.log
     warnings = [line for line in log.splitlines() if "WARNING" in line and "IPKernelApp" not in line]
-    assert result.returncode == 0 and not warnings, (
-        f"jupyter-book build failed (exit {result.returncode}); warnings:\n" + "\n".join(warnings[:40])
+    assert built_book.returncode == 0 and not warnings, (
+        f"jupyter-book build failed (exit {built_book.returncode}); warnings:\n" + "\n".join(warnings[:40])
         + f"\n--- log tail ---\n{log[-4000:]}")
-    html = tmp_path / "_build" / "html"
-    assert (html / "index.html").exists(), f"no index.html in {html}"
+    html = built_book.require_html()
     check_every_toc_page_built(html)
     check_chapter5_prose_numbers(html)
     check_chapter5_equations(html)

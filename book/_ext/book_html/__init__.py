@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+import zlib
 from pathlib import Path
 
 from sphinx.application import Sphinx
@@ -67,6 +68,8 @@ def _stage_static_files(app: Sphinx) -> None:
 
 
 def _configure(app: Sphinx, config) -> None:
+    # our versions of three theme components come first (accessibility fixes, see each template)
+    config.templates_path.insert(0, str(HERE / "templates"))
     config.mathjax_path = "mathjax/tex-svg.js"
     merged = dict(config.mathjax3_config or {})
     for key, value in MATHJAX_CONFIG.items():
@@ -84,7 +87,15 @@ def _is_thebe(asset) -> bool:
 
 
 def _clean_page_assets(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
-    """Drop Thebe's scripts and style, and scripts listed twice (runs after every other handler)."""
+    """Drop Thebe's scripts and style, and scripts listed twice (runs after every other handler); give
+    bibliography entries the list-item role their list requires."""
+    if context.get("body"):
+        # docutils writes citations as role="doc-biblioentry" inside a role="list": a list must contain list
+        # items (axe: aria-required-children, critical) and DPUB-ARIA 1.1 deprecated doc-biblioentry
+        body = context["body"].replace('role="doc-biblioentry"', 'role="listitem"')
+        # myst-nb labels the toggle of a folded cell "Toggle hidden content" while it shows "Show code cell
+        # source": a control's accessible name must contain its visible text (axe: label-content-name-mismatch)
+        context["body"] = body.replace('<summary aria-label="Toggle hidden content">', "<summary>")
     scripts, seen = [], set()
     for js in context.get("script_files", []):
         key = (str(getattr(js, "filename", js)), getattr(js, "attributes", {}).get("body", ""))
@@ -98,6 +109,16 @@ def _clean_page_assets(app: Sphinx, pagename: str, templatename: str, context: d
         context["css_files"][:] = [css for css in context["css_files"] if not _is_thebe(css)]
 
 
+def _own_version() -> int:
+    """A checksum of this extension's files: Sphinx re-reads every page when it changes (``env_version``),
+    so a change here (a template, the stylesheet, a page fix) reaches every page of an incremental build."""
+    digest = 0
+    for path in sorted(HERE.rglob("*")):
+        if path.is_file() and path.suffix in (".py", ".html", ".css", ".js"):
+            digest = zlib.crc32(path.read_bytes(), zlib.crc32(path.name.encode(), digest))
+    return digest
+
+
 def setup(app: Sphinx) -> dict:
     app.connect("config-inited", _configure)
     app.connect("builder-inited", _stage_static_files)
@@ -105,4 +126,4 @@ def setup(app: Sphinx) -> dict:
     app.add_css_file("book.css")
     assignments.setup(app)
     search.setup(app)
-    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
+    return {"version": "1", "env_version": _own_version(), "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,231 @@
+"""The built book in a real browser: headless Chromium (Debian's, driven by Playwright), every page opened
+from ``file://`` with the network off, as a reader without a connection gets it.
+
+Per page: no request leaves the machine, no page error and no console error, no raw TeX once MathJax has
+typeset, zero axe-core violations of impact serious or critical (moderate and minor ones only from the
+documented list below), no display equation wider than its box and nothing clipped at 1280 px and at
+390 px (a phone), every internal link and image resolves. Then: every kernel-free player responds to its
+controls, search shows results with snippets from ``file://``, and the same pages served by a static web
+server on 127.0.0.1 behave the same.
+
+The book is the one the test session builds once (``book_build.built_book``, shared with test_book). The
+browser is the system's (``/usr/bin/chromium``, installed by ``make venv`` as a Debian package); Playwright
+never downloads one. axe-core comes from ``book/package.json`` (installed into ``.venv/npm``).
+"""
+from __future__ import annotations
+
+import functools
+import http.server
+import re
+import sys
+import threading
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from book_build import BUILD_TIMEOUT, built_book  # noqa: F401  (a fixture)
+
+pytestmark = [pytest.mark.book, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+AXE_JS = Path(sys.prefix) / "npm" / "node_modules" / "axe-core" / "axe.min.js"
+WIDTHS = (1280, 390)
+PAGE_TIMEOUT = BUILD_TIMEOUT + 240      # a test may first wait for the session's build
+
+#: axe-core rules of impact moderate or minor that may remain, each with the reason (README lists them too)
+ALLOWED_MINOR = {
+    "empty-table-header": "a table whose header cells are formulas only (e.g. $x_1$, $f'(z)$): MathJax draws a formula "
+                          "as an SVG picture with MathML for screen readers, and axe counts visible text only, so it "
+                          "calls such a header empty although assistive technology reads the formula",
+}
+
+
+def _toc_pages() -> list[str]:
+    text = (ROOT / "_toc.yml").read_text()
+    docs = re.findall(r"^\s*(?:root|-\s*file):\s*(\S+)\s*$", text, flags=re.M)
+    return [f"{doc}.html" for doc in docs]
+
+
+PAGES = _toc_pages() + ["search.html", "genindex.html"]
+
+
+# --------------------------------------------------------------------------- browser
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (`make venv` does as root; "
+                    "otherwise `sudo apt-get install chromium`)", pytrace=False)
+    if not AXE_JS.exists():
+        pytest.fail(f"{AXE_JS} is missing: run `make venv` (npm ci of book/package.json)", pytrace=False)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Visit:
+    """A page opened in a fresh context with the network off; records what went wrong while it ran."""
+
+    def __init__(self, browser, url: str, width: int = 1280, allow_host: str | None = None):
+        self.external: list[str] = []
+        self.errors: list[str] = []
+        self.context = browser.new_context(viewport={"width": width, "height": 900})
+        self.context.route("**/*", functools.partial(self._route, allow_host))
+        self.page = self.context.new_page()
+        self.page.on("pageerror", lambda exc: self.errors.append(f"page error: {exc}"))
+        self.page.on("console", lambda msg: msg.type == "error" and self.errors.append(f"console error: {msg.text}"))
+        self.page.goto(url, wait_until="load")
+        self.page.evaluate(TYPESET_DONE)
+
+    def _route(self, allow_host, route):
+        url = route.request.url
+        parsed = urllib.parse.urlparse(url)
+        if parsed.scheme in ("file", "data", "blob") or (allow_host and parsed.netloc == allow_host):
+            route.continue_()
+        else:
+            self.external.append(url)
+            route.abort("internetdisconnected")
+
+    def close(self):
+        self.context.close()
+
+
+TYPESET_DONE = """async () => {
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) await MathJax.startup.promise;
+  await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+}"""
+
+RAW_TEX = r"""() => {
+  const bad = [];
+  for (const el of document.querySelectorAll('.math')) {
+    if (!el.querySelector('mjx-container')) bad.push('untypeset: ' + el.textContent.trim().slice(0, 60));
+  }
+  const tex = /\\\(|\\\)|\\\[|\\\]|\$\$|\\begin\{|\\(frac|partial|sigma|delta|eta|hat|sum|cdot|odot|top|leftarrow|mathbf|mathrm|operatorname|tfrac|quad|text)\b/;
+  const skip = 'script, style, pre, code, textarea, noscript, mjx-container, .highlight, title';
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const p = n.parentElement;
+    if (!p || p.closest(skip) || !p.getClientRects().length) continue;
+    if (tex.test(n.textContent)) bad.push('raw TeX: ' + n.textContent.trim().slice(0, 80));
+  }
+  return bad;
+}"""
+
+#: everything that does not fit, at the current width: a display equation wider than its box (at a desktop
+#: width every one must fit; on a phone one may instead scroll sideways in its own box, within the text
+#: column), content cut off by an ancestor that hides overflow, and a page wider than the window (a reader
+#: would have to scroll the whole page sideways). Returns [problems, number of equations that scroll].
+LAYOUT = r"""(mustFit) => {
+  const problems = [];
+  let scrolling = 0;
+  const where = el => (el.closest('section[id]') || {}).id || el.tagName;
+  for (const c of document.querySelectorAll('mjx-container[display="true"]')) {
+    const svg = c.querySelector('svg');
+    const need = svg ? svg.getBoundingClientRect().width : c.scrollWidth;
+    const box = c.getBoundingClientRect(), column = c.parentElement.getBoundingClientRect();
+    if (need <= box.width + 1) continue;
+    const scrolls = ['auto', 'scroll'].includes(getComputedStyle(c).overflowX) && box.right <= column.right + 1;
+    if (mustFit || !scrolls)
+      problems.push(`display equation ${Math.round(need)} px wide in a ${Math.round(box.width)} px box` +
+                    `${scrolls ? '' : ' that does not scroll'} (section ${where(c)})`);
+    else scrolling += 1;
+  }
+  const article = document.querySelector('article') || document.body;
+  const leaves = article.querySelectorAll('mjx-container, pre, img, table, svg, p, li, .course-player, dl, blockquote');
+  for (const el of leaves) {
+    const r = el.getBoundingClientRect();
+    if (!r.width || el.closest('mjx-container') && el.tagName !== 'MJX-CONTAINER') continue;
+    for (let a = el.parentElement; a && a !== document.documentElement; a = a.parentElement) {
+      const ox = getComputedStyle(a).overflowX;
+      if (ox === 'auto' || ox === 'scroll') break;          // reachable by scrolling that box
+      if (ox === 'hidden' || ox === 'clip') {
+        const ar = a.getBoundingClientRect();
+        if (r.right > ar.right + 1 || r.left < ar.left - 1)
+          problems.push(`${el.tagName.toLowerCase()} cut off by ${a.tagName.toLowerCase()}.${a.className} (section ${where(el)})`);
+        break;
+      }
+    }
+  }
+  const page = document.documentElement;
+  if (page.scrollWidth > window.innerWidth + 1) problems.push(`page is ${page.scrollWidth} px wide in a ${window.innerWidth} px window`);
+  return [problems, scrolling];
+}"""
+
+LINKS_AND_IMAGES = r"""() => ({
+  links: [...document.querySelectorAll('a[href]')].map(a => a.href),
+  images: [...document.querySelectorAll('img')].map(i => ({src: i.src, broken: i.complete && i.naturalWidth === 0}))
+})"""
+
+
+def _axe(page) -> list[dict]:
+    page.add_script_tag(path=str(AXE_JS))
+    return page.evaluate("""async () => {
+      // preload: false -- axe would re-fetch every stylesheet with XMLHttpRequest, which file:// forbids
+      // (it logs one CORS error per stylesheet); only its css-orientation-lock rule needs them
+      const r = await axe.run(document, {resultTypes: ['violations'], preload: false});
+      return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                                      targets: v.nodes.slice(0, 3).map(n => n.target.join(' '))}));
+    }""")
+
+
+@functools.lru_cache(maxsize=None)
+def _ids(path: Path) -> frozenset[str]:
+    return frozenset(re.findall(r'\bid="([^"]+)"', path.read_text(encoding="utf-8", errors="replace")))
+
+
+def _unresolved(links: list[str], images: list[dict]) -> list[str]:
+    bad = []
+    for href in links:
+        url = urllib.parse.urlparse(href)
+        if url.scheme != "file":
+            continue
+        target = Path(urllib.request.url2pathname(url.path))
+        if not target.exists():
+            bad.append(f"link to missing {target.name} ({href})")
+        elif url.fragment and target.suffix == ".html" and urllib.parse.unquote(url.fragment) not in _ids(target):
+            bad.append(f"link to missing anchor #{url.fragment} in {target.name}")
+    for img in images:
+        url = urllib.parse.urlparse(img["src"])
+        if url.scheme == "file" and not Path(urllib.request.url2pathname(url.path)).exists():
+            bad.append(f"image {img['src']} missing")
+        elif img["broken"]:
+            bad.append(f"image {img['src'][:80]} does not load")
+    return bad
+
+
+# --------------------------------------------------------------------------- every page from file://
+@pytest.mark.timeout(PAGE_TIMEOUT)
+@pytest.mark.parametrize("name", PAGES)
+def test_page_offline(name, built_book, browser, record_property):
+    """One page from file:// with the network off: nothing external, no error, no raw TeX, accessible (axe),
+    nothing too wide or clipped at 1280 and 390 px, every internal link and image resolves."""
+    html = built_book.require_html()
+    path = html / name
+    assert path.exists(), f"{name} was not built"
+    visit = Visit(browser, path.as_uri())
+    try:
+        page = visit.page
+        problems = page.evaluate(RAW_TEX)
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": 900})
+            page.evaluate(TYPESET_DONE)
+            found, scrolling = page.evaluate(LAYOUT, width >= 1280)
+            problems += [f"at {width} px: {p}" for p in found]
+            record_property(f"equations_scrolling_at_{width}px", scrolling)
+        page.set_viewport_size({"width": 1280, "height": 900})
+        found = page.evaluate(LINKS_AND_IMAGES)
+        problems += _unresolved(found["links"], found["images"])
+        for v in _axe(page):
+            if v["impact"] in ("serious", "critical") or v["id"] not in ALLOWED_MINOR:
+                problems.append(f"axe {v['impact']} {v['id']}: {v['help']} at {v['targets']}")
+        problems += [f"external request: {u}" for u in visit.external] + visit.errors   # during the whole visit
+    finally:
+        visit.close()
+    assert not problems, f"{name}:\n  " + "\n  ".join(problems[:40])
