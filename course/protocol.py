@@ -8,12 +8,14 @@ Student protocol (the same signatures as the reference, so either can be passed)
 --------------------------------------------------------------------------------
 ``params``
     ``{"W1": (d0, d1), "b1": (d1,), ..., "WL": (d_{L-1}, dL), "bL": (dL,)}``; rows are samples,
-    ``W1[i, j]`` is the weight from input ``i`` to hidden unit ``j``.
+    ``W1[i, j]`` is the weight from input ``i`` to hidden unit ``j`` (:mod:`course.core.params`).
 ``forward(params, X, activations) -> cache``
     ``X`` has shape ``(n, d0)``; the cache holds ``"a0": X`` and, for every layer ``l = 1..L``,
     ``"z{l}"`` (net input, ``(n, d_l)``) and ``"a{l}" = f_l(z{l})``.
 ``backward(params, cache, Y, activations) -> grads``
     ``grads[k]`` is :math:`\partial E/\partial\,` ``params[k]``, same keys and shapes as ``params``.
+``update(params, grads, lr) -> params``
+    your gradient-descent step; the widgets' "step" and "train" buttons appear when you pass one.
 ``activations``
     what your ``forward``/``backward`` receive: by default a list of ``L`` activation *names*
     (one per layer); with ``activations_as="functions"`` a list of ``(f, df)`` pairs taken from
@@ -21,50 +23,106 @@ Student protocol (the same signatures as the reference, so either can be passed)
 loss
     unless you pass ``loss=`` (a function ``(params, X, Y, activations) -> float``), the widgets
     use the lectures' loss, the mean over samples of a per-sample half squared error
+    (:func:`course.core.numerics.half_squared_error`)
 
     .. math::  E = \frac{1}{n}\sum_{s=1}^{n} \tfrac12 \sum_k \big(y_{sk} - a^L_{sk}\big)^2,
 
     evaluated on ``forward(...)["a{L}"]``. Your ``backward`` must differentiate the same loss.
 
+Every call of your code goes through :func:`call_forward`, :func:`call_backward`, :func:`call_update`
+or an :class:`ActivationEntry`, which check what comes back and say in plain words what is wrong: a
+function that is not written yet (it still raises ``NotImplementedError``), a missing ``return``, a
+missing key, a wrong type or shape (:class:`StudentCodeError`).
+
 Activation tables
 -----------------
 Every widget that needs activation functions takes a mapping ``name -> entry`` where an entry is
-an ``(f, df)`` pair of vectorised functions, or an object with ``f``/``df`` attributes and an
-optional ``params`` dict of keyword parameters (such as the reference's ``Activation``).
-:func:`activation_table` normalises either form to :class:`ActivationEntry`.
+an ``(f, df)`` pair of vectorised callables (functions, lambdas, ``functools.partial`` objects,
+numpy ufuncs such as ``np.tanh``, scipy functions such as ``scipy.special.expit``), or an object
+with ``f``/``df`` attributes and an optional ``params`` dict of keyword parameters (such as the
+reference's ``Activation``). :func:`activation_table` normalises either form to :class:`ActivationEntry`.
 
 The gradient check
 ------------------
-:func:`check_gradients` compares your analytic gradients with central differences,
-:math:`\partial E/\partial\theta_i \approx (E(\theta + h e_i) - E(\theta - h e_i)) / 2h`, entry by
-entry, with the relative error of CS231n, :math:`|a - b| / \max(10^{-8}, |a| + |b|)`. Entries above
-``tol`` (default ``1e-4``) are flagged. This is a *tool* shipped with the kit; writing your own
-gradient check is still part of the assignments.
-
-The update
-----------
-The explorers' "step" button applies ``update(params, grads, lr) -> new params``. If you pass
-none, :func:`gradient_step` applies the plain update :math:`\theta \leftarrow \theta - \eta\,
-\partial E/\partial\theta` to every parameter (a full-batch step on the widget's data; the
-mini-batch training loop of the assignments is yours to write).
+:func:`check_gradients` compares your analytic gradients with central differences
+(:func:`course.core.numerics.numerical_gradient`), entry by entry, with the relative error of CS231n,
+:math:`|a - b| / \max(10^{-8}, |a| + |b|)`. Entries above ``tol`` (default ``1e-4``) are flagged.
+This is a *tool* shipped with the kit; writing your own gradient check is still part of the assignments.
 """
 from __future__ import annotations
 
+import functools
 import inspect
+import numbers
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
 import numpy as np
 
-__all__ = ["ActivationEntry", "activation_table", "worked_example", "param_keys", "layer_sizes",
-           "call_forward", "call_backward", "half_squared_error", "make_loss", "numerical_gradients",
-           "relative_error", "GradientCheck", "check_gradients", "gradient_step", "DEFAULT_TOL"]
+from .core.numerics import DEFAULT_TOL, GradientCheck, half_squared_error, numerical_gradients, relative_error
+from .core.params import layer_sizes, param_keys
 
-#: relative error above which an analytic gradient entry is flagged (float64, ``h = 1e-5``)
-DEFAULT_TOL = 1e-4
+__all__ = ["StudentCodeError", "ActivationEntry", "activation_table", "layer_sizes", "param_keys",
+           "call_student", "call_forward", "call_backward", "call_update", "make_loss", "numerical_gradients",
+           "relative_error", "GradientCheck", "check_gradients", "DEFAULT_TOL"]
+
+
+class StudentCodeError(Exception):
+    """What is wrong with the result of a function you passed in, in plain words (``function``: its name)."""
+
+    def __init__(self, message: str, function: str = "", not_written: bool = False):
+        super().__init__(message)
+        self.function, self.not_written = function, not_written
+
+
+def _name(fn) -> str:
+    return getattr(fn, "__name__", None) or getattr(getattr(fn, "func", None), "__name__", None) or type(fn).__name__
+
+
+def call_student(fn: Callable, *args, role: str = ""):
+    """``fn(*args)``; a ``NotImplementedError`` (a cell not written yet) becomes a :class:`StudentCodeError`
+    that says which function to write first. Any other exception passes through unchanged."""
+    try:
+        return fn(*args)
+    except NotImplementedError:
+        name = _name(fn)
+        raise StudentCodeError(f"`{name}` is not written yet (it raises NotImplementedError): write "
+                               f"`{name}`{f' ({role})' if role else ''} first, run its cell, then this one again.",
+                               name, not_written=True) from None
+
+
+def _type_hint(value, name: str, what: str) -> StudentCodeError:
+    if value is None:
+        return StudentCodeError(f"`{name}` returned None: is a `return` statement missing at its end? "
+                                f"It must return {what}.", name)
+    return StudentCodeError(f"`{name}` must return {what}, but it returned a {type(value).__name__}.", name)
+
+
+def _missing_keys(name: str, what: str, missing, expected, got) -> StudentCodeError:
+    listed = ", ".join(repr(k) for k in missing)
+    return StudentCodeError(f"`{name}`'s {what} has no key {listed}; it needs the keys {', '.join(expected)} "
+                            f"(it has {', '.join(map(str, got)) or 'none'}).", name)
 
 
 # --------------------------------------------------------------------------- activation tables
+def _numeric_default(p: inspect.Parameter) -> bool:
+    """A keyword parameter with a real-number default (``where=True`` of a ufunc is a bool: not one)."""
+    return (p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.default is not p.empty
+            and isinstance(p.default, numbers.Real) and not isinstance(p.default, (bool, np.bool_)))
+
+
+def _signature(fn):
+    try:
+        return inspect.signature(fn)
+    except (TypeError, ValueError):  # some builtins and C functions have none
+        return None
+
+
+def _accepts(fn, name: str) -> bool:
+    sig = _signature(fn)
+    return sig is not None and (name in sig.parameters or any(p.kind == p.VAR_KEYWORD for p in sig.parameters.values()))
+
+
 @dataclass(frozen=True)
 class ActivationEntry:
     """One activation from a caller's table: ``f(z, **params)`` and its derivative ``df(z, **params)``."""
@@ -74,24 +132,41 @@ class ActivationEntry:
     df: Callable
     params: dict = field(default_factory=dict)
 
+    def _apply(self, fn, what, z, override):
+        z = np.asarray(z, dtype=np.float64)
+        kw = {**self.params, **override}
+        out = call_student(functools.partial(fn, **kw) if kw else fn, z, role=f"activation {self.name!r}")
+        if out is None or isinstance(out, (str, bytes, dict)):
+            raise _type_hint(out, f"{self.name}: {what}", f"an array of the input's shape {z.shape}")
+        try:
+            arr = np.asarray(out, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise _type_hint(out, f"{self.name}: {what}", "a numeric array") from None
+        if arr.shape != z.shape:
+            try:
+                arr = np.broadcast_to(arr, z.shape)  # e.g. a constant derivative written as a number
+            except ValueError:
+                raise StudentCodeError(f"activation {self.name!r}: {what}(z) returned shape {arr.shape} for an input "
+                                       f"of shape {z.shape}; it must work elementwise.", self.name) from None
+        return arr
+
     def __call__(self, z, **override):
-        return np.asarray(self.f(np.asarray(z, dtype=np.float64), **{**self.params, **override}), dtype=np.float64)
+        return self._apply(self.f, "f", z, override)
 
     def grad(self, z, **override):
-        return np.asarray(self.df(np.asarray(z, dtype=np.float64), **{**self.params, **override}), dtype=np.float64)
+        return self._apply(self.df, "df", z, override)
 
     def parameter_defaults(self) -> dict:
-        """Keyword parameters of ``f`` with their values (``params`` first, then ``f``'s own defaults)."""
+        """Numeric keyword parameters ``f`` and ``df`` both accept, with their values (``params`` first, then
+        ``f``'s defaults). Ufunc keywords such as ``where=True`` or ``subok=True`` are not parameters."""
         found = {}
-        try:
-            sig = inspect.signature(self.f)
-        except (TypeError, ValueError):
-            sig = None
+        sig = _signature(self.f)
         if sig is not None:
             for i, p in enumerate(sig.parameters.values()):
-                if i > 0 and p.default is not inspect.Parameter.empty and isinstance(p.default, (int, float)):
+                if i > 0 and _numeric_default(p) and _accepts(self.df, p.name):
                     found[p.name] = float(p.default)
-        found.update({k: float(v) for k, v in self.params.items() if np.ndim(v) == 0})
+        found.update({k: float(v) for k, v in self.params.items()
+                      if np.ndim(v) == 0 and isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_))})
         return found
 
 
@@ -126,166 +201,79 @@ def activation_table(activations) -> dict[str, ActivationEntry]:
     return table
 
 
-# --------------------------------------------------------------------------- the lecture's network
-def worked_example() -> dict:
-    """The 2-2-1 sigmoid network of the backprop lecture (Roman-Rangel, deck 004): lecture *data*.
-
-    Returns ``{"params", "x", "y", "lr", "activation"}`` with ``x`` of shape ``(1, 2)`` and
-    ``y`` of shape ``(1, 1)``. The deck writes :math:`s_1 = w_1 x_1 + w_3 x_2 + b_1`,
-    :math:`s_2 = w_2 x_1 + w_4 x_2 + b_2`, :math:`s_3 = w_5 a_1 + w_6 a_2 + b_3`; so
-    ``W1 = [[w1, w2], [w3, w4]]`` (row = input), ``W2 = [[w5], [w6]]``.
-    """
-    return {
-        "params": {"W1": np.array([[0.15, 0.20], [0.25, 0.30]]), "b1": np.array([0.35, 0.35]),
-                   "W2": np.array([[0.50], [0.55]]), "b2": np.array([0.60])},
-        "x": np.array([[0.05, 0.10]]),
-        "y": np.array([[1.0]]),
-        "lr": 0.1,
-        "activation": "sigmoid",
-    }
-
-
-# --------------------------------------------------------------------------- validation
-def param_keys(params: dict) -> list[str]:
-    """``["W1", "b1", ..., "WL", "bL"]``, checking that ``params`` is a dict with exactly those keys."""
-    if not isinstance(params, dict):
-        raise TypeError(f"params must be a dict {{'W1': ..., 'b1': ...}}, got {type(params).__name__}")
-    L = 0
-    while f"W{L + 1}" in params:
-        L += 1
-    keys = [f"{p}{l}" for l in range(1, L + 1) for p in "Wb"]
-    if L == 0 or set(keys) != set(params):
-        raise ValueError(f"params must have keys W1, b1, ..., WL, bL; got {sorted(params)}")
-    return keys
-
-
-def layer_sizes(params: dict) -> list[int]:
-    """``[d0, d1, ..., dL]`` read off the weight shapes (validated)."""
-    keys = param_keys(params)
-    L = len(keys) // 2
-    sizes = [np.shape(params["W1"])[0]]
-    for l in range(1, L + 1):
-        W, b = np.shape(params[f"W{l}"]), np.shape(params[f"b{l}"])
-        if len(W) != 2 or W[0] != sizes[-1] or b != (W[1],):
-            raise ValueError(f"layer {l}: expected W{l} of shape ({sizes[-1]}, d{l}) and b{l} of shape (d{l},); "
-                             f"got W{l} {W} and b{l} {b}")
-        sizes.append(W[1])
-    return sizes
-
-
+# --------------------------------------------------------------------------- calling your code
 def call_forward(forward: Callable, params: dict, X: np.ndarray, activations) -> dict:
     """Call the caller's ``forward`` and check the cache it returns (clear errors name the key and shapes)."""
-    cache = forward(params, X, activations)
-    if not isinstance(cache, dict):
-        raise TypeError(f"forward must return a dict cache {{'a0': X, 'z1': ..., 'a1': ...}}, got {type(cache).__name__}")
+    name = _name(forward)
+    cache = call_student(forward, params, X, activations, role="the forward pass")
     sizes = layer_sizes(params)
+    keys = ["a0"] + [f"{p}{l}" for l in range(1, len(sizes)) for p in "za"]
+    if not isinstance(cache, dict):
+        raise _type_hint(cache, name, "a dict cache {'a0': X, 'z1': ..., 'a1': ..., ...}")
+    missing = [k for k in keys if k not in cache]
+    if missing:
+        raise _missing_keys(name, "cache", missing, keys, sorted(cache))
     n = X.shape[0]
     for l, d in enumerate(sizes):
         for key in ([f"a{l}"] if l == 0 else [f"z{l}", f"a{l}"]):
-            if key not in cache:
-                raise ValueError(f"forward's cache lacks {key!r}; it must hold a0, z1, a1, ..., z{len(sizes) - 1}, "
-                                 f"a{len(sizes) - 1}; got keys {sorted(cache)}")
             if np.shape(cache[key]) != (n, d):
-                raise ValueError(f"forward's cache[{key!r}] has shape {np.shape(cache[key])}, expected ({n}, {d})")
+                raise StudentCodeError(f"`{name}`'s cache[{key!r}] has shape {np.shape(cache[key])}, expected "
+                                       f"({n}, {d}) (rows are samples).", name)
     return cache
 
 
 def call_backward(backward: Callable, params: dict, cache: dict, Y: np.ndarray, activations) -> dict:
     """Call the caller's ``backward`` and check that it returns one gradient per parameter, of its shape."""
-    grads = backward(params, cache, Y, activations)
-    if isinstance(grads, tuple):  # (grads, deltas), as the reference returns with return_deltas=True
+    name = _name(backward)
+    grads = call_student(backward, params, cache, Y, activations, role="backpropagation")
+    if isinstance(grads, tuple) and grads and isinstance(grads[0], dict):  # (grads, deltas) of return_deltas=True
         grads = grads[0]
     if not isinstance(grads, dict):
-        raise TypeError(f"backward must return a dict {{'W1': dE/dW1, 'b1': ...}}, got {type(grads).__name__}")
+        raise _type_hint(grads, name, "a dict of gradients {'W1': dE/dW1, 'b1': dE/db1, ...}")
     missing = [k for k in params if k not in grads]
     if missing:
-        raise ValueError(f"backward's grads lack {missing}; expected keys {list(params)}, got {sorted(grads)}")
+        raise _missing_keys(name, "result", missing, list(params), sorted(grads))
     out = {}
     for k in params:
-        g = np.asarray(grads[k], dtype=np.float64)
+        try:
+            g = np.asarray(grads[k], dtype=np.float64)
+        except (TypeError, ValueError):
+            raise _type_hint(grads[k], f"{name}(...)[{k!r}]", "a numeric array") from None
         if g.shape != np.shape(params[k]):
-            raise ValueError(f"backward's grads[{k!r}] has shape {g.shape} but params[{k!r}] has shape "
-                             f"{np.shape(params[k])}")
+            raise StudentCodeError(f"`{name}`'s grads[{k!r}] has shape {g.shape} but params[{k!r}] has shape "
+                                   f"{np.shape(params[k])}: each gradient has its parameter's shape.", name)
         out[k] = g
+    return out
+
+
+def call_update(update: Callable, params: dict, grads: dict, lr: float) -> dict:
+    """Call the caller's ``update(params, grads, lr)`` (on copies) and check the new params."""
+    name = _name(update)
+    new = call_student(update, {k: v.copy() for k, v in params.items()}, {k: v.copy() for k, v in grads.items()},
+                       lr, role="the gradient-descent step")
+    if not isinstance(new, dict):
+        raise _type_hint(new, name, "a new params dict {'W1': ..., 'b1': ..., ...}")
+    missing = [k for k in params if k not in new]
+    if missing:
+        raise _missing_keys(name, "result", missing, list(params), sorted(new))
+    out = {k: np.asarray(new[k], dtype=np.float64) for k in params}
+    for k in params:
+        if out[k].shape != np.shape(params[k]):
+            raise StudentCodeError(f"`{name}` returned [{k!r}] of shape {out[k].shape}; params[{k!r}] has shape "
+                                   f"{np.shape(params[k])}.", name)
     return out
 
 
 # --------------------------------------------------------------------------- loss and gradient check
-def half_squared_error(Y, A) -> float:
-    r""":math:`E = \frac1n \sum_s \tfrac12 \sum_k (y_{sk} - a_{sk})^2` for ``Y``, ``A`` of shape ``(n, dL)``."""
-    Y, A = np.asarray(Y, dtype=np.float64), np.asarray(A, dtype=np.float64)
-    if Y.shape != A.shape:
-        raise ValueError(f"targets have shape {Y.shape} but the network output has shape {A.shape}")
-    return float(0.5 * np.sum((Y - A) ** 2) / Y.shape[0])
-
-
 def make_loss(forward: Callable, loss: Callable | None = None) -> Callable:
     """``E(params, X, Y, activations) -> float``: the caller's ``loss`` or half squared error on ``forward``."""
     if loss is not None:
-        return lambda params, X, Y, activations: float(loss(params, X, Y, activations))
+        return lambda params, X, Y, activations: float(call_student(loss, params, X, Y, activations))
 
     def E(params, X, Y, activations):
-        cache = forward(params, X, activations)
+        cache = call_student(forward, params, X, activations)
         return half_squared_error(Y, cache[f"a{len(params) // 2}"])
     return E
-
-
-def numerical_gradients(E: Callable[[dict], float], params: dict, h: float = 1e-5) -> dict:
-    r"""Central differences :math:`(E(\theta + h e_i) - E(\theta - h e_i))/2h` for every entry of every parameter.
-
-    ``E`` takes a params dict. ``params`` is copied; the caller's arrays are never modified.
-    """
-    if not h > 0:
-        raise ValueError(f"step h must be positive, got {h}")
-    work = {k: np.array(v, dtype=np.float64) for k, v in params.items()}
-    out = {}
-    for k, theta in work.items():
-        g, flat = np.zeros_like(theta), theta.reshape(-1)
-        gflat = g.reshape(-1)
-        for i in range(flat.size):
-            old = flat[i]
-            flat[i] = old + h
-            ep = E(work)
-            flat[i] = old - h
-            em = E(work)
-            flat[i] = old
-            gflat[i] = (ep - em) / (2.0 * h)
-        out[k] = g
-    return out
-
-
-def relative_error(a, b) -> np.ndarray:
-    r"""Elementwise :math:`|a - b| / \max(10^{-8}, |a| + |b|)` (CS231n)."""
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    return np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))
-
-
-@dataclass
-class GradientCheck:
-    """Result of :func:`check_gradients`: per parameter, the analytic and numerical gradients and their relative error."""
-
-    analytic: dict
-    numerical: dict
-    rel_error: dict
-    tol: float
-
-    @property
-    def flagged(self) -> list[tuple]:
-        """Entries whose relative error exceeds ``tol``: ``[(key, index tuple, rel_error), ...]``."""
-        out = []
-        for k, r in self.rel_error.items():
-            for idx in zip(*np.nonzero(~(r <= self.tol))):  # NaN (a non-finite gradient) counts as a mismatch
-                out.append((k, tuple(int(i) for i in idx), float(r[idx])))
-        return out
-
-    @property
-    def ok(self) -> bool:
-        return not self.flagged
-
-    @property
-    def max_rel_error(self) -> float:
-        """The largest relative error (NaN if any gradient entry is not finite)."""
-        return max((float(np.max(r, initial=0.0)) for r in self.rel_error.values()), default=0.0)
 
 
 def check_gradients(forward: Callable, backward: Callable, params: dict, X, Y, activations,
@@ -294,15 +282,11 @@ def check_gradients(forward: Callable, backward: Callable, params: dict, X, Y, a
     """Compare ``backward``'s gradients with central differences of the loss, entry by entry.
 
     Pass ``grads`` if you already have ``backward``'s result for these params (saves one call).
+    ``result.ok`` is the verdict; ``result.report()`` lists every entry that disagrees, with the
+    finite-difference value (expected) and yours (got).
     """
     E = make_loss(forward, loss)
+    X, Y = np.asarray(X, dtype=np.float64), np.asarray(Y, dtype=np.float64)
     if grads is None:
         grads = call_backward(backward, params, call_forward(forward, params, X, activations), Y, activations)
-    numerical = numerical_gradients(lambda p: E(p, X, Y, activations), params, h)
-    rel = {k: relative_error(grads[k], numerical[k]) for k in params}
-    return GradientCheck(grads, numerical, rel, tol)
-
-
-def gradient_step(params: dict, grads: dict, lr: float) -> dict:
-    r"""The plain gradient-descent update :math:`\theta \leftarrow \theta - \eta\, \partial E/\partial\theta` (a new dict)."""
-    return {k: np.asarray(v, dtype=np.float64) - lr * grads[k] for k, v in params.items()}
+    return GradientCheck.compare(grads, numerical_gradients(lambda p: E(p, X, Y, activations), params, h), tol)

@@ -1,55 +1,52 @@
-"""Kernel-free players: a sequence of pre-rendered frames switched by a few lines of inline JavaScript.
+"""Kernel-free players: a sequence of scenes drawn by the widgets' own drawing code, switched in the page.
 
 A built book has no kernel, so a live widget would be a frozen picture. Every widget in
-:mod:`course.widgets` therefore also renders a *sequence of its states* with the same drawing code
-into PNG frames, and :class:`HtmlPlayer` wraps them in a self-contained HTML snippet: a slider,
-previous / next / play buttons and a caption per frame. No external script, stylesheet or font, no
-CDN: it works from ``file://`` and offline. In a notebook or a myst-nb page, a cell whose value is an
-:class:`HtmlPlayer` shows the player (``_repr_html_``, MIME type ``text/html``).
+:mod:`course.widgets` therefore also describes a *sequence of its states* as scenes (plain numbers
+and texts), and :class:`HtmlPlayer` wraps them in a self-contained HTML snippet: the picture (an SVG
+drawn by the same ``draw.js`` as the live widget), a slider, previous / next / play buttons and a
+caption per frame. No external script, stylesheet or font, no CDN: it works from ``file://`` and
+offline. In a notebook or a myst-nb page, a cell whose value is an :class:`HtmlPlayer` shows the
+player (``_repr_html_``, MIME type ``text/html``).
 
-Frames are PNGs reduced to an adaptive (octree) palette of at most ``colors`` colours (line art loses
-nothing visible and shrinks about three-fold), embedded as base64 ``data:`` URIs.
+The elements keep stable ids: ``{uid}-img`` (the picture, ``role="img"`` with the caption as its
+``aria-label``), ``{uid}-prev``, ``{uid}-play``, ``{uid}-next``, ``{uid}-slider``, ``{uid}-count`` and
+``{uid}-caption``.
 """
 from __future__ import annotations
 
-import base64
 import hashlib
 import html
 import itertools
 import json
 
+from .widgets.base import draw_js, scene_json
+
 _serial = itertools.count(1)  # two displays of one player on a page still get distinct element ids
 
-__all__ = ["figure_png", "HtmlPlayer"]
-
-
-def figure_png(fig, colors: int | None = 64) -> bytes:
-    """A player frame: ``fig`` rendered exactly as the live widget renders it, as a palette PNG."""
-    from .plots import render_png
-
-    return render_png(fig, colors=colors)
-
+__all__ = ["HtmlPlayer"]
 
 _TEMPLATE = """<div class="course-player" id="{uid}" style="max-width:{width}px;font-family:sans-serif;font-size:14px">
-<img id="{uid}-img" src="{first}" alt="{alt}" style="width:100%;height:auto;display:block;border:1px solid #ddd">
-<div style="display:flex;align-items:center;gap:6px;margin-top:4px">
-<button type="button" id="{uid}-prev" title="previous frame">&#9664;</button>
-<button type="button" id="{uid}-play" title="play / pause">&#9654; play</button>
-<button type="button" id="{uid}-next" title="next frame">&#9654;|</button>
-<input type="range" id="{uid}-slider" min="0" max="{last}" value="0" step="1" style="flex:1" aria-label="frame">
+<svg id="{uid}-img" role="img" aria-label="{alt}" style="width:100%;height:auto;display:block;border:1px solid #ddd;background:#fff"></svg>
+<div style="display:flex;flex-wrap:wrap;align-items:center;gap:6px;margin-top:4px">
+<button type="button" id="{uid}-prev" title="previous frame" aria-label="previous frame">&#9664;</button>
+<button type="button" id="{uid}-play" title="play / pause" aria-label="play / pause">&#9654; play</button>
+<button type="button" id="{uid}-next" title="next frame" aria-label="next frame">&#9654;|</button>
+<input type="range" id="{uid}-slider" min="0" max="{last}" value="0" step="1" style="flex:1;min-width:8em" aria-label="frame">
 <span id="{uid}-count" style="min-width:5em;text-align:right">1 / {n}</span>
 </div>
-<div id="{uid}-caption" style="margin-top:4px;min-height:2.6em">{caption0}</div>
+<div id="{uid}-caption" aria-live="polite" style="margin-top:4px;min-height:2.6em">{caption0}</div>
 <script>
 (function () {{
+{draw}
   var frames = {frames_json};
   var captions = {captions_json};
   var root = "{uid}", i = 0, timer = null, delay = {interval};
   function el(s) {{ return document.getElementById(root + "-" + s); }}
   function show(k) {{
     i = Math.max(0, Math.min(frames.length - 1, k));
-    el("img").src = frames[i];
-    el("img").alt = captions[i];
+    courseDraw(el("img"), frames[i]);
+    el("img").setAttribute("aria-label", captions[i]);
+    el("img").setAttribute("data-frame", String(i));
     el("slider").value = i;
     el("count").textContent = (i + 1) + " / " + frames.length;
     el("caption").textContent = captions[i];
@@ -65,45 +62,41 @@ _TEMPLATE = """<div class="course-player" id="{uid}" style="max-width:{width}px;
   el("next").onclick = function () {{ stop(); show(i + 1); }};
   el("play").onclick = play;
   el("slider").oninput = function () {{ stop(); show(parseInt(this.value, 10)); }};
+  show(0);
 }})();
 </script>
 </div>"""
 
 
 class HtmlPlayer:
-    """A self-contained HTML/JS frame player (displayed through ``_repr_html_``).
+    """A self-contained HTML/JS player of scenes (displayed through ``_repr_html_``).
 
     Parameters
     ----------
-    frames : list of bytes
-        PNG images, one per state, all the same size.
+    scenes : list of dict
+        One scene per state (what a widget's ``scene()`` returns), drawn by ``draw.js``.
     captions : list of str
-        One line per frame, shown under the image (also its ``alt`` text).
+        One line per frame, shown under the picture (also its accessible label).
     interval : int
         Milliseconds per frame when playing.
     width : int
         Maximum display width in CSS pixels.
     """
 
-    def __init__(self, frames, captions, interval: int = 700, width: int = 720):
-        frames = [bytes(f) for f in frames]
-        captions = [str(c) for c in captions]
-        if not frames:
+    def __init__(self, scenes, captions, interval: int = 700, width: int = 760):
+        scenes, captions = list(scenes), [str(c) for c in captions]
+        if not scenes:
             raise ValueError("a player needs at least one frame")
-        if len(captions) != len(frames):
-            raise ValueError(f"got {len(frames)} frames but {len(captions)} captions")
-        bad = [i for i, f in enumerate(frames) if not f.startswith(b"\x89PNG")]
+        if len(captions) != len(scenes):
+            raise ValueError(f"got {len(scenes)} frames but {len(captions)} captions")
+        bad = [i for i, s in enumerate(scenes) if not (isinstance(s, dict) and "kind" in s)]
         if bad:
-            raise ValueError(f"frames {bad[:5]} are not PNG images")
-        self.frames, self.captions = frames, captions
+            raise ValueError(f"frames {bad[:5]} are not scenes (a dict with a 'kind', as a widget's scene() returns)")
+        self.scenes, self.captions = scenes, captions
         self.interval, self.width = int(interval), int(width)
 
     def __len__(self) -> int:
-        return len(self.frames)
-
-    @property
-    def uris(self) -> list[str]:
-        return ["data:image/png;base64," + base64.b64encode(f).decode("ascii") for f in self.frames]
+        return len(self.scenes)
 
     def to_html(self) -> str:
         """The HTML snippet (a ``<div>`` with one inline ``<script>``).
@@ -111,15 +104,14 @@ class HtmlPlayer:
         Element ids are a hash of the content plus a per-process serial number: unique on a page,
         and the same from one book build to the next.
         """
-        uris = self.uris
-        digest = hashlib.sha1("".join(uris).encode() + "\n".join(self.captions).encode()).hexdigest()[:12]
-        # json.dumps leaves "</" intact; escape it so a caption can never close the <script> element
-        captions_json = json.dumps(self.captions).replace("</", "<\\/")
+        frames_json = "[" + ",".join(scene_json(s) for s in self.scenes) + "]"
+        captions_json = json.dumps(self.captions, ensure_ascii=False).replace("</", "<\\/")
+        digest = hashlib.sha1((frames_json + "\n" + captions_json).encode()).hexdigest()[:12]
         return _TEMPLATE.format(
-            uid=f"course-player-{digest}-{next(_serial)}", width=self.width, first=uris[0],
-            last=len(uris) - 1, n=len(uris),
-            alt=html.escape(self.captions[0]), caption0=html.escape(self.captions[0]),
-            frames_json=json.dumps(uris), captions_json=captions_json, interval=self.interval)
+            uid=f"course-player-{digest}-{next(_serial)}", width=self.width, last=len(self.scenes) - 1,
+            n=len(self.scenes), alt=html.escape(self.captions[0]), caption0=html.escape(self.captions[0]),
+            draw=draw_js().replace("</", "<\\/"), frames_json=frames_json, captions_json=captions_json,
+            interval=self.interval)
 
     def _repr_html_(self) -> str:
         return self.to_html()
@@ -138,4 +130,3 @@ class HtmlPlayer:
 
     def __repr__(self) -> str:
         return f"HtmlPlayer({len(self)} frames, {self.nbytes / 1024:.0f} KiB)"
-

@@ -8,6 +8,9 @@ r"""Gradient checking with central finite differences.
 
 Rule of thumb in float64 with ``h = 1e-5``: below 1e-7 is right, above 1e-4 is almost surely a bug
 (kinks such as ReLU's at 0 can legitimately give larger errors).
+
+:func:`numerical_gradient` and :func:`relative_error` are the course's (:mod:`course.core.numerics`, shared
+with the widgets' check); this module adds the checks of whole networks.
 """
 from __future__ import annotations
 
@@ -15,45 +18,11 @@ from typing import Callable
 
 import numpy as np
 
+from course.core.numerics import numerical_gradient, relative_error
+
 from . import mlp as _mlp
 
 __all__ = ["numerical_gradient", "relative_error", "grad_check", "check_mlp_gradients"]
-
-
-def numerical_gradient(f: Callable[[np.ndarray], float], theta, h: float = 1e-5) -> np.ndarray:
-    """Central-difference gradient of the scalar function ``f`` at ``theta`` (any shape).
-
-    ``theta`` is perturbed in place one entry at a time and restored afterwards, so ``f`` may
-    either use its argument or read the same array through a closure (a float64 array is
-    perturbed in place; anything else is first copied into a new float64 array, which is what
-    ``f`` then receives). Views (e.g. ``W.T``) are perturbed in place too.
-
-    Raises ``ValueError`` if ``f`` returns NaN or inf at a perturbed point (naming the entry).
-    """
-    theta = np.asarray(theta, dtype=np.float64)
-    if not h > 0:
-        raise ValueError(f"step h must be positive, got {h}")
-    grad = np.zeros_like(theta)
-    for idx in np.ndindex(theta.shape):
-        old = theta[idx]
-        theta[idx] = old + h
-        fp = float(f(theta))
-        theta[idx] = old - h
-        fm = float(f(theta))
-        theta[idx] = old
-        if not (np.isfinite(fp) and np.isfinite(fm)):
-            raise ValueError(f"numerical_gradient: f is not finite next to entry {idx} "
-                             f"(f(theta + h e) = {fp}, f(theta - h e) = {fm})")
-        grad[idx] = (fp - fm) / (2.0 * h)
-    return grad
-
-
-def relative_error(a, b) -> np.ndarray:
-    r"""Elementwise :math:`|a-b| / \max(10^{-8}, |a|+|b|)`."""
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    if a.shape != b.shape:
-        raise ValueError(f"relative_error: shapes differ, {a.shape} vs {b.shape}")
-    return np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))
 
 
 def grad_check(f: Callable[[np.ndarray], float], theta, analytic, h: float = 1e-5) -> float:

@@ -26,6 +26,8 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
+from course.core.numerics import half_squared_error as _core_half_squared_error
+
 from ._registry import with_params
 
 from .activations import log_sigmoid, sigmoid, softmax, log_softmax
@@ -81,8 +83,7 @@ def squared_error_grad(y, yhat):
 
 def half_squared_error(y, yhat):
     r"""The lectures' error :math:`E = \tfrac12 \sum_k (y_k - \hat y_k)^2` (mean over samples)."""
-    y, yhat = _pair(y, yhat, "half_squared_error")
-    return _sum_per_sample_mean(0.5 * (y - yhat) ** 2)
+    return _core_half_squared_error(*_pair(y, yhat, "half_squared_error"))
 
 
 def half_squared_error_grad(y, yhat):

@@ -40,7 +40,7 @@ from . import optimizers as _optimizers
 from . import regularisation as _regularisation
 
 __all__ = ["train", "TrainResult", "batch_gd", "sgd", "minibatch_gd", "accuracy", "OPTIMIZERS",
-           "make_optimizer"]
+           "make_optimizer", "gradient_step"]
 
 OPTIMIZERS = tuple(_optimizers.OPTIMIZERS)
 
@@ -72,6 +72,12 @@ class TrainResult:
 
 
 # --------------------------------------------------------------------------- optimizers
+def gradient_step(params: dict, grads: dict, lr: float) -> dict:
+    r"""One plain gradient-descent update, :math:`\theta \leftarrow \theta - \eta\, \partial E/\partial\theta`,
+    for every parameter: a new dict of new arrays (``params`` is not modified)."""
+    return {k: np.asarray(v, dtype=np.float64) - lr * np.asarray(grads[k], dtype=np.float64) for k, v in params.items()}
+
+
 def make_optimizer(name: str = "sgd", lr: float = 0.1, momentum: float = 0.9, beta1: float = 0.9,
                    beta2: float = 0.999, eps: float = 1e-8, rho: float = 0.9):
     r"""An update function ``step(params, grads)`` that changes ``params`` **in place**.

@@ -36,8 +36,12 @@ from typing import NamedTuple
 
 import numpy as np
 
+from course.core.lecture import (LECTURE_221_ETA, LECTURE_221_LAYOUT, LECTURE_221_X, LECTURE_221_Y, build_params,
+                                 lecture_221_params)
+
 from . import losses as _losses
 from . import mlp as _mlp
+from .training import gradient_step
 from .activations import sigmoid_grad as _sigmoid_grad
 
 __all__ = [
@@ -48,18 +52,7 @@ __all__ = [
 ]
 
 # --------------------------------------------------------------------------- shared helpers
-#: lecture name -> (params key, index) for deck 004's 2-2-1 network
-LECTURE_221_LAYOUT: dict[str, tuple[str, tuple[int, ...]]] = {
-    "w1": ("W1", (0, 0)),  # x1 -> unit 1
-    "w2": ("W1", (0, 1)),  # x1 -> unit 2   (deck 004: s2 = w2 x1 + w4 x2 + b2)
-    "w3": ("W1", (1, 0)),  # x2 -> unit 1
-    "w4": ("W1", (1, 1)),  # x2 -> unit 2
-    "w5": ("W2", (0, 0)),  # a1 -> unit 3 (output)
-    "w6": ("W2", (1, 0)),  # a2 -> unit 3
-    "b1": ("b1", (0,)),
-    "b2": ("b1", (1,)),
-    "b3": ("b2", (0,)),
-}
+# LECTURE_221_LAYOUT (lecture name -> (params key, index)) and the lecture's data: course.core.lecture
 
 #: lecture name -> (params key, index) for the classic 2-2-2 network (Mazur's wiring)
 CLASSIC_222_LAYOUT: dict[str, tuple[str, tuple[int, ...]]] = {
@@ -72,13 +65,6 @@ CLASSIC_222_LAYOUT: dict[str, tuple[str, tuple[int, ...]]] = {
     "w7": ("W2", (0, 1)),  # h1 -> o2
     "w8": ("W2", (1, 1)),  # h2 -> o2
 }
-
-
-def _build_params(values: dict, layout: dict, shapes: dict) -> dict:
-    params = {k: np.zeros(s) for k, s in shapes.items()}
-    for name, (key, idx) in layout.items():
-        params[key][idx] = values[name]
-    return params
 
 
 def _read(arrays: dict, layout: dict, prefix: str = "") -> dict:
@@ -97,26 +83,6 @@ def agrees_to_printed(value: float, printed: float, decimals: int) -> bool:
 
 
 # --------------------------------------------------------------------------- deck 004: 2-2-1
-_LECTURE_221_VALUES = dict(w1=0.15, w2=0.20, w3=0.25, w4=0.30, w5=0.50, w6=0.55, b1=0.35, b2=0.35, b3=0.60)
-_LECTURE_221_X = (0.05, 0.1)
-_LECTURE_221_Y = 1.0
-_LECTURE_221_ETA = 0.1
-
-
-def lecture_221_params() -> dict:
-    """Deck 004's initial 2-2-1 weights as a :mod:`solutions.mlp` params dict.
-
-    Returns
-    -------
-    dict
-        ``{"W1": (2, 2) [[w1, w2], [w3, w4]], "b1": (2,) [b1, b2], "W2": (2, 1) [[w5], [w6]],
-        "b2": (1,) [b3]}`` with ``w1..w6 = 0.15, 0.20, 0.25, 0.30, 0.50, 0.55`` and
-        ``b1..b3 = 0.35, 0.35, 0.60``. A fresh dict of fresh arrays on every call.
-    """
-    return _build_params(_LECTURE_221_VALUES, LECTURE_221_LAYOUT,
-                         {"W1": (2, 2), "b1": (2,), "W2": (2, 1), "b2": (1,)})
-
-
 def lecture_221() -> dict:
     r"""Every number of deck 004's worked backpropagation example (one sample, one step).
 
@@ -145,17 +111,17 @@ def lecture_221() -> dict:
         Update: ``new_w1 .. new_w6``, ``new_b1 .. new_b3``; after it: ``new_s3``, ``new_yhat``, ``new_E``.
     """
     params = lecture_221_params()
-    X = np.array([_LECTURE_221_X])
-    Y = np.array([[_LECTURE_221_Y]])
-    eta = _LECTURE_221_ETA
+    X = np.array([LECTURE_221_X])
+    Y = np.array([[LECTURE_221_Y]])
+    eta = LECTURE_221_ETA
     cache = _mlp.forward(params, X, "sigmoid")
     grads, deltas = _mlp.backward(params, cache, Y, "sigmoid", "half_squared_error", return_deltas=True)
-    new_params = {k: params[k] - eta * grads[k] for k in params}
+    new_params = gradient_step(params, grads, eta)
     new_cache = _mlp.forward(new_params, X, "sigmoid")
 
     yhat = float(cache["a2"][0, 0])
-    y = _LECTURE_221_Y
-    out = {"x1": _LECTURE_221_X[0], "x2": _LECTURE_221_X[1], "y": y, "eta": eta}
+    y = LECTURE_221_Y
+    out = {"x1": LECTURE_221_X[0], "x2": LECTURE_221_X[1], "y": y, "eta": eta}
     out.update(_read(params, LECTURE_221_LAYOUT))
     out.update({
         "s1": float(cache["z1"][0, 0]), "a1": float(cache["a1"][0, 0]),
@@ -311,7 +277,7 @@ _UPDATE_ORDERS = ("simultaneous", "output_first")
 def classic_222_params() -> dict:
     """The classic example's initial weights as a params dict (``W1 = [[w1, w3], [w2, w4]]``,
     ``b1 = [0.35, 0.35]``, ``W2 = [[w5, w7], [w6, w8]]``, ``b2 = [0.60, 0.60]``)."""
-    params = _build_params(_CLASSIC_VALUES, CLASSIC_222_LAYOUT, {"W1": (2, 2), "W2": (2, 2)})
+    params = build_params(_CLASSIC_VALUES, CLASSIC_222_LAYOUT, {"W1": (2, 2), "W2": (2, 2)})
     return {"W1": params["W1"], "b1": np.full(2, _CLASSIC_B[0]), "W2": params["W2"], "b2": np.full(2, _CLASSIC_B[1])}
 
 

@@ -28,11 +28,11 @@ from itertools import permutations
 
 import numpy as np
 
+from course.core.lecture import LECTURE_221_LAYOUT, LECTURE_221_SHAPES, build_params
 from course.data import truth_table
 
 from . import mlp as _mlp
 from .perceptron import AND_WEIGHTS, NAND_WEIGHTS, OR_WEIGHTS, augment
-from .worked_examples import LECTURE_221_LAYOUT
 
 __all__ = ["step_xor_params", "sigmoid_xor_params", "lecture_sigmoid_xor_params",
            "corrected_lecture_sigmoid_xor_params", "lecture_params_from_vector", "lecture_xor_fixes",
@@ -82,10 +82,7 @@ def lecture_params_from_vector(weights, biases) -> dict:
     if weights.shape != (6,) or biases.shape != (3,):
         raise ValueError(f"need 6 weights and 3 biases, got shapes {weights.shape} and {biases.shape}")
     values = dict(zip(["w1", "w2", "w3", "w4", "w5", "w6", "b1", "b2", "b3"], [*weights, *biases]))
-    params = {"W1": np.zeros((2, 2)), "b1": np.zeros(2), "W2": np.zeros((2, 1)), "b2": np.zeros(1)}
-    for name, (key, idx) in LECTURE_221_LAYOUT.items():
-        params[key][idx] = values[name]
-    return params
+    return build_params(values, LECTURE_221_LAYOUT, LECTURE_221_SHAPES)
 
 
 def lecture_sigmoid_xor_params() -> dict:

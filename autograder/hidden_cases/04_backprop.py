@@ -4,6 +4,7 @@ import numpy as np
 
 from autograder.hidden_cases import random_params, rounded_normal
 from solutions import mlp
+from solutions.training import gradient_step
 from solutions.worked_examples import LECTURE_221_LAYOUT
 from solutions.xor import lecture_params_from_vector
 
@@ -88,5 +89,5 @@ def step_random():
         grads = {key: rounded_normal(rng, np.shape(v)) for key, v in params.items()}
         lr = (0.5, 0.1, 0.01)[k % 3]
         cases.append({"params": params, "grads": grads, "lr": lr,
-                      "expected": {key: params[key] - lr * grads[key] for key in params}})
+                      "expected": gradient_step(params, grads, lr)})
     return cases

@@ -18,10 +18,13 @@ import numbers
 
 import numpy as np
 
-__all__ = ["assert_close", "assert_equal", "assert_shape", "call_without_warnings", "describe",
-           "encode_cases", "decode_cases"]
+__all__ = ["assert_close", "assert_close_dict", "assert_equal", "assert_shape", "call_without_warnings", "describe",
+           "encode_cases", "decode_cases", "LIMIT"]
 
 _PRINT = dict(precision=6, threshold=60, edgeitems=3, linewidth=100)
+
+#: how many wrong entries a failure lists (the count says how many there are in all)
+LIMIT = 10
 
 
 def _fmt(value) -> str:
@@ -52,10 +55,25 @@ def _fail(what: str, problem: str, inputs) -> None:
 def _as_array(got, what, inputs):
     if got is None:
         _fail(what, "returned None (is a `return` statement missing?)", inputs)
+    if isinstance(got, (dict, str, bytes)):
+        _fail(what, f"returned a {type(got).__name__} where a number or an array of numbers is expected", inputs)
     try:
         return np.asarray(got, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         _fail(what, f"returned {type(got).__name__} that is not a numeric array ({exc})", inputs)
+
+
+def _item(a, idx):
+    return np.asarray(a[idx] if np.ndim(a) else a).item()
+
+
+def _wrong_entries(got, expected, ok) -> str:
+    """Every wrong entry (at most :data:`LIMIT`), one line each: index, expected, got."""
+    bad = [tuple(int(i) for i in idx) for idx in np.argwhere(~ok)] if np.ndim(ok) else [()]
+    lines = [f"    at index {idx}: expected {_item(expected, idx)!r}, got {_item(got, idx)!r}" for idx in bad[:LIMIT]]
+    if len(bad) > LIMIT:
+        lines.append(f"    ... and {len(bad) - LIMIT} more")
+    return "\n".join(lines)
 
 
 def assert_shape(got, shape, what: str, inputs=None) -> None:
@@ -79,9 +97,55 @@ def assert_close(got, expected, what: str, inputs=None, rtol: float = 1e-6, atol
         bad = tuple(int(i) for i in np.argwhere(~ok)[0]) if expected.ndim else ()
         n_bad = int(np.size(ok) - np.count_nonzero(ok))
         where = f" at index {bad}" if expected.ndim else ""
+        every = f"\n  wrong entries:\n{_wrong_entries(got_arr, expected, ok)}" if n_bad > 1 else ""
         _fail(what, f"wrong value{where} ({n_bad} of {ok.size} entries differ): expected "
-                    f"{np.asarray(expected[bad]).item()!r}, got {np.asarray(got_arr[bad]).item()!r}; whole result: expected "
-                    f"{_fmt(expected)}, got {_fmt(got_arr)}", inputs)
+                    f"{np.asarray(expected[bad]).item()!r}, got {np.asarray(got_arr[bad]).item()!r}{every}\n"
+                    f"  whole result: expected {_fmt(expected)}, got {_fmt(got_arr)}", inputs)
+
+
+def assert_close_dict(got, expected: dict, what: str, inputs=None, rtol: float = 1e-6, atol: float = 1e-9,
+                      label=lambda key: f"[{key!r}]") -> None:
+    """Fail unless ``got`` is a dict with every key of ``expected``, each value close to the expected one.
+
+    The message names *every* wrong key (at most :data:`LIMIT`) with its expected and returned value, or
+    says in plain words what is wrong with the result itself: ``None`` (a missing ``return``), another
+    type, or missing keys. ``label(key)`` is how a key is written in the message.
+    """
+    if got is None:
+        _fail(what, "returned None (is a `return` statement missing?); it must return a dict with the keys "
+                    f"{', '.join(map(str, expected))}", inputs)
+    if not isinstance(got, dict):
+        _fail(what, f"returned a {type(got).__name__}; it must return a dict with the keys "
+                    f"{', '.join(map(str, expected))}", inputs)
+    missing = [k for k in expected if k not in got]
+    if missing:
+        _fail(what, f"the result has no key {', '.join(repr(k) for k in missing)} (it must have the keys "
+                    f"{', '.join(map(str, expected))}; it has {', '.join(map(str, got)) or 'none'})", inputs)
+    wrong = []
+    for key, value in expected.items():
+        value = np.asarray(value, dtype=np.float64)
+        item = got[key]
+        if item is None or isinstance(item, (dict, str, bytes)):
+            wrong.append(f"  {label(key)}: expected {_fmt(value)}, got {item!r} (a number or array is needed)")
+            continue
+        try:
+            arr = np.asarray(item, dtype=np.float64)
+        except (TypeError, ValueError):
+            wrong.append(f"  {label(key)}: expected {_fmt(value)}, got a {type(item).__name__}")
+            continue
+        if arr.shape != value.shape:
+            wrong.append(f"  {label(key)}: wrong shape, expected {value.shape}, got {arr.shape}")
+            continue
+        ok = np.isclose(arr, value, rtol=rtol, atol=atol, equal_nan=True)
+        if not np.all(ok):
+            if value.ndim == 0:
+                wrong.append(f"  {label(key)}: expected {value.item()!r}, got {arr.item()!r}")
+            else:
+                n_bad = int(ok.size - np.count_nonzero(ok))
+                wrong.append(f"  {label(key)}: {n_bad} of {ok.size} entries differ\n{_wrong_entries(arr, value, ok)}")
+    if wrong:
+        shown = wrong[:LIMIT] + ([f"  ... and {len(wrong) - LIMIT} more"] if len(wrong) > LIMIT else [])
+        _fail(what, f"{len(wrong)} of {len(expected)} values are wrong:\n" + "\n".join(shown), inputs)
 
 
 def assert_equal(got, expected, what: str, inputs=None) -> None:
