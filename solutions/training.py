@@ -74,8 +74,11 @@ class TrainResult:
 # --------------------------------------------------------------------------- optimizers
 def gradient_step(params: dict, grads: dict, lr: float) -> dict:
     r"""One plain gradient-descent update, :math:`\theta \leftarrow \theta - \eta\, \partial E/\partial\theta`,
-    for every parameter: a new dict of new arrays (``params`` is not modified)."""
-    return {k: np.asarray(v, dtype=np.float64) - lr * np.asarray(grads[k], dtype=np.float64) for k, v in params.items()}
+    for every parameter (:class:`solutions.optimizers.GradientDescent`): a new dict of new arrays (``params`` is
+    not modified)."""
+    new = {k: np.array(v, dtype=np.float64) for k, v in params.items()}
+    _optimizers.GradientDescent(lr).step(new, {k: grads[k] for k in params})
+    return new
 
 
 def make_optimizer(name: str = "sgd", lr: float = 0.1, momentum: float = 0.9, beta1: float = 0.9,
