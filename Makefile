@@ -19,7 +19,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 # `solutions` is importable from the repository root only (it is not installed).
 export PYTHONPATH := $(ROOT)
 
-.PHONY: book test venv benchmarks release clean system-deps
+.PHONY: book test venv benchmarks release clean system-deps lab
 
 # System programs (Debian package names) the grader and the tests need. `make venv` installs the
 # missing ones with apt-get when run as root on Debian/Ubuntu; otherwise it names them and how to get them.
@@ -76,6 +76,12 @@ test: venv
 
 benchmarks: venv
 	$(PY) -m benchmarks
+
+# JupyterLab as a student sees it: nbgrader's instructor tools off (course/jupyter), opened on the assignments.
+lab: venv
+	@mkdir -p $(IPYTHONDIR) $(MPLCONFIGDIR) $(JUPYTER_RUNTIME_DIR)
+	JUPYTER_CONFIG_PATH=$(ROOT)/course/jupyter $(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 \
+		--ServerApp.root_dir=$(ROOT)/course/assignments
 
 clean:
 	rm -rf _build .pytest_cache .jupyter_cache
