@@ -130,17 +130,15 @@ function courseAxes(g, box, xr, yr, opts) {
   } else {
     yticks = opts.yticks || courseTicks(yr[0], yr[1], Math.floor((box.y1 - box.y0) / (fs * 2.2)) + 1);
   }
-  var xticks = opts.xticks || null;
-  if (!xticks) {
-    var widest = Math.max(courseTextWidth(String(xr[0]), fs), courseTextWidth(String(xr[1]), fs)) + fs;
-    xticks = courseTicks(xr[0], xr[1], Math.floor((box.x1 - box.x0) / (widest + 6 * fs / 11)) + 1);
+  var inRange = function (ts) { return ts.filter(function (t) { return t.v >= xr[0] - 1e-9 && t.v <= xr[1] + 1e-9; }); };
+  var autoTicks = function (count) {
+    var ts = courseTicks(xr[0], xr[1], count);
     if (opts.integerX) {
-      xticks = xticks.filter(function (t) { return Math.abs(t.v - Math.round(t.v)) < 1e-9; })
+      ts = ts.filter(function (t) { return Math.abs(t.v - Math.round(t.v)) < 1e-9; })
         .map(function (t) { return {v: t.v, label: String(Math.round(t.v))}; });
     }
-  }
-  // thin x ticks until neighbouring labels keep a gap
-  var xt = xticks.filter(function (t) { return t.v >= xr[0] - 1e-9 && t.v <= xr[1] + 1e-9; });
+    return inRange(ts);
+  };
   var fitsX = function (ts) {
     for (var i = 1; i < ts.length; i++) {
       var gap = sx(ts[i].v) - sx(ts[i - 1].v);
@@ -148,12 +146,19 @@ function courseAxes(g, box, xr, yr, opts) {
     }
     return true;
   };
-  while (xt.length > 2 && !fitsX(xt)) xt = xt.filter(function (t, i) { return i % 2 === 0; });
+  var count = Math.floor((box.x1 - box.x0) / (3 * fs)) + 1;
+  var xt = opts.xticks ? inRange(opts.xticks) : autoTicks(count);
+  while (xt.length > 2 && !fitsX(xt)) {  // fewer ticks until neighbouring labels keep a gap
+    if (opts.xticks || count <= 2) xt = xt.filter(function (t, i) { return i % 2 === 0; });
+    else { count -= 1; xt = autoTicks(count); }
+  }
+  // x tick labels sit below the lowest y tick label's reach, so the corner never crowds
+  var xtY = box.y1 + 0.75 * fs + 3;
   var grid = courseEl(g, "g", {stroke: "#ddd", "stroke-width": 0.7});
   xt.forEach(function (t) {
     if (opts.grid !== false) courseEl(grid, "line", {x1: sx(t.v), x2: sx(t.v), y1: box.y0, y2: box.y1});
     courseEl(g, "line", {x1: sx(t.v), x2: sx(t.v), y1: box.y1, y2: box.y1 + 4, stroke: "#444"});
-    courseText(g, sx(t.v), box.y1 + 6, t.label, fs, {anchor: "top", cls: "tick"});
+    courseText(g, sx(t.v), xtY, t.label, fs, {anchor: "top", cls: "tick"});
   });
   var yt = yticks.filter(function (t) { return sy(t.v) >= box.y0 - 0.5 && sy(t.v) <= box.y1 + 0.5; });
   var widestY = 0;
@@ -165,7 +170,7 @@ function courseAxes(g, box, xr, yr, opts) {
   });
   if (opts.xlabel) {
     var xs = courseFit(opts.xlabel, fs + 1, box.x1 - box.x0 + 40);
-    courseText(g, (box.x0 + box.x1) / 2, box.y1 + 8 + fs * 1.2, opts.xlabel, xs, {anchor: "top"});
+    courseText(g, (box.x0 + box.x1) / 2, xtY + fs * 1.3, opts.xlabel, xs, {anchor: "top"});
   }
   if (opts.ylabel) {
     var ys = courseFit(opts.ylabel, fs + 1, box.y1 - box.y0);
