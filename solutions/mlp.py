@@ -41,6 +41,7 @@ import numpy as np
 from course.core.params import layer_sizes, n_layers
 
 from . import activations as _act
+from . import initialisation as _init
 from . import losses as _losses
 
 __all__ = ["init_params", "forward", "backward", "predict", "loss", "n_layers",
@@ -112,10 +113,10 @@ def init_params(sizes: Sequence[int], activations="sigmoid", seed=0, scheme: str
         fan_in, fan_out = sizes[l - 1], sizes[l]
         name = acts[l - 1] if acts[l - 1] == "softmax" else acts[l - 1].name
         if scheme == "glorot":
-            r = np.sqrt((2.0 if name == "sigmoid" else 6.0) / (fan_in + fan_out))
+            r = _init.glorot_uniform_bound(fan_in, fan_out, sigmoid=name == "sigmoid")
             W = rng.uniform(-r, r, size=(fan_in, fan_out))
         elif scheme == "he":
-            W = rng.normal(0.0, np.sqrt(2.0 / fan_in), size=(fan_in, fan_out))
+            W = rng.normal(0.0, np.sqrt(_init.he_variance(fan_in)), size=(fan_in, fan_out))
         else:
             raise ValueError(f"unknown initialisation scheme {scheme!r}; known: 'glorot', 'he'")
         b = np.full(fan_out, relu_bias if name in ("relu", "leaky_relu", "prelu") else 0.0)

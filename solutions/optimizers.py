@@ -259,6 +259,19 @@ class Quadratic:
         """Worst-case factor :math:`\\max_i |1 - \\eta \\lambda_i|` by which one gradient step shrinks the error."""
         return float(np.max(np.abs(1.0 - lr * self.eigenvalues)))
 
+    @property
+    def heavy_ball(self) -> tuple[float, float, float]:
+        r"""Polyak's best constants for momentum on this quadratic: ``(lr, momentum, contraction)``.
+
+        :math:`\eta = 4/(\sqrt{\lambda_{\max}} + \sqrt{\lambda_{\min}})^2`,
+        :math:`\mu = \big((\sqrt\kappa - 1)/(\sqrt\kappa + 1)\big)^2`; the error then shrinks by
+        :math:`(\sqrt\kappa - 1)/(\sqrt\kappa + 1)` per step (asymptotically), against
+        :math:`(\kappa - 1)/(\kappa + 1)` for the best plain gradient descent.
+        """
+        lo, hi = np.sqrt(self.eigenvalues[0]), np.sqrt(self.eigenvalues[-1])
+        rate = (hi - lo) / (hi + lo)
+        return float(4.0 / (hi + lo) ** 2), float(rate ** 2), float(rate)
+
 
 #: where the Rosenbrock function (a = 1, b = 100) has its minimum, E = 0
 ROSENBROCK_MINIMUM = np.array([1.0, 1.0])

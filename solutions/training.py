@@ -186,34 +186,43 @@ def train(params: dict, X, Y, activations="sigmoid", loss="half_squared_error", 
     params = {k: np.array(v, dtype=np.float64) for k, v in params.items()}  # our own copy
     rng = np.random.default_rng(seed)
 
-    def gradient(Xb, Yb):
-        grads = _mlp.backward(params, _mlp.forward(params, Xb, acts), Yb, acts, lo)
+    def gradient(cache, Yb):
+        grads = _mlp.backward(params, cache, Yb, acts, lo)
         if weight_decay:
             decay = _regularisation.l2_penalty_grad(params, weight_decay)
             grads = {k: grads[k] + decay[k] for k in grads}
         return grads
 
-    def data_loss(Xs, Ys):
-        value = _mlp.loss(params, Xs, Ys, acts, lo)
+    def checked(value):
         if not np.isfinite(value):
             raise ValueError(f"training diverged: the loss is {value} (lr={lr}); lower the learning rate")
         return value
 
-    history = [data_loss(X, Y)]
-    val_history = [data_loss(X_val, Y_val)] if validation is not None else None
+    def loss_of(cache, Ys):
+        return checked(lo(Ys, cache[f"z{L}"] if lo.prediction == "logits" else cache[f"a{L}"]))
+
+    full_batch = batch_size >= n
+    cache_all = _mlp.forward(params, X, acts)      # reused as the first batch when one batch holds all samples
+    history = [loss_of(cache_all, Y)]
+    val_history = [loss_of(_mlp.forward(params, X_val, acts), Y_val)] if validation is not None else None
     best = (0, {k: v.copy() for k, v in params.items()}) if patience is not None else None
     steps = 0
-    with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported by data_loss() instead
+    with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported by checked() instead
         for epoch in range(1, epochs + 1):
-            order = rng.permutation(n) if shuffle and batch_size < n else np.arange(n)
-            for start in range(0, n, batch_size):
-                idx = order[start:start + batch_size]
-                step(params, gradient(X[idx], Y[idx]))
+            if full_batch:                                  # one batch, in the original order
+                step(params, gradient(cache_all, Y))
                 steps += 1
-            history.append(data_loss(X, Y))
+            else:
+                order = rng.permutation(n) if shuffle else np.arange(n)
+                for start in range(0, n, batch_size):
+                    idx = order[start:start + batch_size]
+                    step(params, gradient(_mlp.forward(params, X[idx], acts), Y[idx]))
+                    steps += 1
+            cache_all = _mlp.forward(params, X, acts)
+            history.append(loss_of(cache_all, Y))
             if validation is None:
                 continue
-            val_history.append(data_loss(X_val, Y_val))
+            val_history.append(loss_of(_mlp.forward(params, X_val, acts), Y_val))
             if patience is None:
                 continue
             if _regularisation.best_epoch(val_history) == epoch:

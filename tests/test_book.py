@@ -154,8 +154,8 @@ def _released_notebooks() -> dict[str, Path]:
 
 
 def _chapter_docs() -> list[str]:
-    """The numbered chapters of the table of contents (``book/NN_name``)."""
-    return [doc for doc in _toc_files() if re.match(r"\d\d_", Path(doc).name)]
+    """The chapters of the table of contents: every page but the root, the Assignments page and the references."""
+    return [doc for doc in _toc_files()[1:] if Path(doc).name not in ("assignments", "references")]
 
 
 def _download_target(page: Path, link) -> Path:

@@ -97,6 +97,20 @@ def test_momentum_on_a_1d_quadratic_is_the_linear_recurrence_of_x_and_v(nesterov
     assert max(abs(np.linalg.eigvals(M))) < 1 and abs(path[-1]) < 1e-2 * abs(path[0])
 
 
+def test_polyaks_heavy_ball_constants_give_the_square_root_rate():
+    """With Polyak's constants the error shrinks by (sqrt(kappa) - 1) / (sqrt(kappa) + 1) per step: measured over
+    steps 200-400 (the iteration matrix has a double eigenvalue there, so the error carries a factor t)."""
+    q = O.Quadratic(np.diag([1.0, 50.0]))
+    lr, mu, rate = q.heavy_ball
+    kappa = q.condition_number
+    assert rate == pytest.approx((np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1)) and mu == pytest.approx(rate ** 2)
+    path = O.minimise(q.grad, [3.0, 1.0], O.Momentum(lr, mu), 400)
+    err = np.linalg.norm(path, axis=1)
+    measured = (err[400] / 400 / (err[200] / 200)) ** (1 / 200)
+    assert measured == pytest.approx(rate, rel=0.01)
+    assert rate < q.gd_contraction(q.best_lr) - 0.15      # far faster than the best plain gradient descent
+
+
 def test_adam_moves_by_exactly_lr_per_step_under_a_constant_gradient_thanks_to_the_bias_correction():
     grad = lambda x: np.array([0.3, -7.0])                        # noqa: E731 - a linear objective
     path = O.minimise(grad, [0.0, 0.0], O.Adam(0.05, eps=1e-300), 25)
