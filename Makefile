@@ -23,7 +23,7 @@ export PYTHONPATH := $(ROOT)
 
 # System programs (Debian package names) the grader and the tests need. `make venv` installs the
 # missing ones with apt-get when run as root on Debian/Ubuntu; otherwise it names them and how to get them.
-SYSTEM_PACKAGES := bubblewrap chromium
+SYSTEM_PACKAGES := bubblewrap chromium redis-server postgresql
 
 venv: system-deps $(VENV)/.installed $(NPM_DIR)/.installed
 
@@ -72,7 +72,7 @@ book: venv
 
 test: venv
 	@mkdir -p $(IPYTHONDIR) $(MPLCONFIGDIR) $(JUPYTER_RUNTIME_DIR)
-	$(PY) -m pytest -n 2 tests
+	$(PY) -m pytest -n 2 --dist loadgroup tests
 
 benchmarks: venv
 	$(PY) -m benchmarks

@@ -8,6 +8,7 @@ COMMANDS = {
     "release": ("autograder.authoring.release", "validate the sources and regenerate course/assignments/"),
     "preflight": ("autograder.grading.preflight", "check that this environment grades the reference full and a blank zero"),
     "grade": ("autograder.grading.grade", "grade a folder of submissions: gradebook, feedback, CSV, summary"),
+    "worker": ("autograder.grading.remote", "grade for a `grade --cluster URL` coordinator on this machine"),
 }
 
 

@@ -9,7 +9,12 @@ one real assignment), same machine, one run:
   notebook once (nbclient, no nbgrader): below 1 means parallel workers and pre-started kernels
   grade a submission faster than a lone kernel can even run it;
 * (full run only) a class of 200 students x every assignment with a source, graded in one run: its time
-  and that no submission failed (``BENCH_GRADING_LARGE=N`` for N students per assignment instead).
+  and that no submission failed (``BENCH_GRADING_LARGE=N`` for N students per assignment instead);
+* ``grade --cluster`` on loopback (Redis and PostgreSQL started here, workers as separate processes with one
+  grading slot each): throughput with 2 remote workers against 1 (scaling efficiency = ratio / 2), the same
+  class graded locally with one worker against one remote worker, and the engine's own cost per task
+  (the slope over two class sizes of submissions with nothing to grade, cluster minus local);
+  the submissions per hour per core measured here (capacity planning).
 """
 from __future__ import annotations
 
@@ -107,6 +112,101 @@ def _bare_kernel_run(source_nb, repeat=3):
     return best
 
 
+def _grade(tmp, inp, course, *args):
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "autograder", "grade", inp, "--course-dir", os.path.join(tmp, course),
+                    "--skip-preflight", "--timeout", "60", *args], cwd=ROOT, env=_env(), check=True,
+                   capture_output=True, timeout=7200)
+    return time.perf_counter() - t0
+
+
+def _empty_class(folder, n):
+    """``n`` students who handed in a folder without the notebook (graded "missing": no kernel, same path)."""
+    from autograder.nbcells import SOURCE_DIR
+    name = _assignments()[0]
+    for i in range(n):
+        os.makedirs(os.path.join(folder, "submitted", f"e{i:03d}", name))
+        with open(os.path.join(folder, "submitted", f"e{i:03d}", name, "notes.txt"), "w") as f:
+            f.write("forgot the notebook\n")
+    return folder
+
+
+class _Workers:
+    """``python -m autograder worker`` processes (one slot each) on this repository, separate work folders."""
+
+    def __init__(self, tmp, url, names):
+        self.procs = []
+        for name in names:
+            log = open(os.path.join(tmp, f"{name}.log"), "w")
+            self.procs.append((subprocess.Popen(
+                [sys.executable, "-m", "autograder", "worker", "--cluster", url, "--workers", "1", "--name", name,
+                 "--work-dir", os.path.join(tmp, f"work-{name}")], cwd=ROOT, env=_env(), stdout=log,
+                stderr=subprocess.STDOUT), log))
+        deadline = time.monotonic() + 120
+        for proc, log in self.procs:
+            while "ready." not in open(log.name).read():
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(open(log.name).read())
+                time.sleep(0.2)
+
+    def stop(self):
+        for proc, _ in self.procs:
+            proc.terminate()
+        for proc, log in self.procs:
+            try:
+                proc.wait(60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            log.close()
+
+
+def _cluster(quick: bool) -> list[Figure]:
+    sys.path.insert(0, os.path.join(ROOT, "tests"))
+    from servers import PostgresServer, RedisServer
+    missing = RedisServer.missing() or PostgresServer.missing()
+    if missing:
+        return [Figure(f"cluster: not measured ({missing})", float("nan"))]
+    name = _assignments()[0]
+    n = 8 if quick else 24
+    small, large = (10, 40) if quick else (20, 120)
+    figures = []
+    with tempfile.TemporaryDirectory(prefix="bench-cluster-") as tmp, RedisServer() as redis, PostgresServer() as pg:
+        _class(tmp, name, n)
+        inp = os.path.join(tmp, "in")
+        db = lambda label: ["--db-url", pg.create_database(label)]  # noqa: E731
+        cl = ["--cluster", redis.url, "--force"]  # --force: never collect an earlier run's results
+        empty = {k: _empty_class(os.path.join(tmp, f"empty{k}"), k) for k in (small, large)}
+        t_local = _grade(tmp, inp, "local1", "--workers", "1", *db("local1"))
+        e_local = {k: _grade(tmp, empty[k], f"elocal{k}", "--workers", "1", *db(f"elocal{k}")) for k in empty}
+        workers = _Workers(tmp, redis.url, ["one"])
+        try:
+            _grade(tmp, empty[small], "warm1", *cl, *db("warm1"))  # its pool boots; the runs below find it warm
+            t_one = _grade(tmp, inp, "cluster1", *cl, *db("cluster1"))
+            e_cluster = {k: _grade(tmp, empty[k], f"ecluster{k}", *cl, *db(f"ecluster{k}")) for k in empty}
+        finally:
+            workers.stop()
+        workers = _Workers(tmp, redis.url, ["two-a", "two-b"])
+        try:
+            _grade(tmp, empty[small], "warm2", *cl, *db("warm2"))
+            t_two = _grade(tmp, inp, "cluster2", *cl, *db("cluster2"))
+        finally:
+            workers.stop()
+    per_task = ((e_cluster[large] - e_cluster[small]) - (e_local[large] - e_local[small])) / (large - small)
+    figures.append(Figure(f"cluster: {n} x {name}, 2 remote workers / 1 (throughput)", t_one / t_two,
+                          f"{t_one:.1f} s vs {t_two:.1f} s; scaling efficiency {t_one / t_two / 2:.0%} "
+                          f"(1 slot each, coordinator + broker + gradebook on the same 2 cores)",
+                          goal="context: 2.0x is perfect scaling"))
+    figures.append(Figure(f"cluster: {n} x {name}, local 1 worker / 1 remote worker", t_local / t_one,
+                          f"{t_local:.1f} s vs {t_one:.1f} s (same PostgreSQL gradebook, whole command)",
+                          goal="context: 1.0x = no cost"))
+    figures.append(Figure("cluster: engine cost per task, seconds (cluster - local)", per_task,
+                          f"slope over {small} and {large} empty submissions: local {e_local[small]:.1f} -> "
+                          f"{e_local[large]:.1f} s, cluster {e_cluster[small]:.1f} -> {e_cluster[large]:.1f} s",
+                          goal="<= 0.1 s per submission"))
+    return figures
+
+
 def run(quick: bool = False) -> list[Figure]:
     names = _assignments()
     if not names:
@@ -127,6 +227,10 @@ def run(quick: bool = False) -> list[Figure]:
             "grade: ours s/submission / bare kernel start+run", (t_ours / n) / bare,
             f"{t_ours / n:.2f} s per submission vs {bare:.2f} s to start a kernel and run the notebook once",
             goal="context: < 1 means faster than one bare run"))
+        figures.append(Figure(
+            f"grade: {name} submissions per hour per core (capacity)", 3600 * n / (t_ours * workers),
+            f"{n} in {t_ours:.1f} s on {workers} cores, whole command", goal="context: plan clusters with it"))
+    figures += _cluster(quick)
     for fig in figures:  # print now too: the large run below takes a while
         sys.stderr.write(fig.line() + "\n")
     if not quick:

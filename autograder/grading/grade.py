@@ -31,6 +31,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--assignment", default=None, help="grade only this assignment")
     parser.add_argument("--force", action="store_true", help="regrade everything, even unchanged submissions")
     parser.add_argument("--skip-preflight", action="store_true", help="do not check reference/blank first")
+    parser.add_argument("--cluster", default=None, metavar="URL",
+                        help="grade on worker machines through this Celery broker (redis://[:PASSWORD@]HOST:PORT/DB), "
+                             "each started with `python -m autograder worker --cluster URL`; needs a PostgreSQL "
+                             "--db-url (README: Grading on several machines)")
     add_common_options(parser)
     return parser
 
@@ -49,6 +53,12 @@ class Phases:
             self.t = now
 
 
+def cluster_pool(args, limits, names, err):
+    """``--cluster``: remote workers through Celery in place of local ones (only then is Celery imported)."""
+    from .coordinator import ClusterPool
+    return ClusterPool(args.cluster, limits, args.source_dir, names, force=args.force, err=err)
+
+
 def run(args, out=sys.stdout, err=sys.stderr) -> int:
     phase = Phases(err)
     course = os.path.abspath(args.course_dir)
@@ -60,6 +70,10 @@ def run(args, out=sys.stdout, err=sys.stderr) -> int:
     check_private(course)
     os.makedirs(course, exist_ok=True)
     db_url = args.db_url or sqlite_url(os.path.join(course, "gradebook.db"))
+    if args.cluster:
+        from .cluster import refuse_sqlite
+        if refuse_sqlite(db_url):
+            raise GradingError(refuse_sqlite(db_url))
     for w in intake.warnings:
         err.write(f"warning: {w}\n")
 
@@ -78,7 +92,8 @@ def run(args, out=sys.stdout, err=sys.stderr) -> int:
         pre_names = [] if args.skip_preflight else [n for n in names if not state.preflight_ok(n, pre_key[n])]
         phase("hashes and state")
         if todo_subs or pre_names:  # workers boot (import nbgrader, start kernels) while we prepare
-            pool = WorkerPool(min(args.workers, max(1, len(todo_subs) + 2 * len(pre_names))), limits)
+            pool = (cluster_pool(args, limits, names, err) if args.cluster else
+                    WorkerPool(min(args.workers, max(1, len(todo_subs) + 2 * len(pre_names))), limits))
         prepared = {n: prepare_assignment(course, n, db_url, args.source_dir) for n in names}
         specs = {n: p.spec for n, p in prepared.items()}
         todo = [prepared[sub.assignment].task(sub.student, sub.notebook, key, extra_files=dict(sub.extra_files),
@@ -117,7 +132,7 @@ def run(args, out=sys.stdout, err=sys.stderr) -> int:
         current = {(s.student, s.assignment) for s in intake.submissions}
         results = [r for r in results if (r.student, r.assignment) in current]
         info = (f"{len(results)} submissions; graded {graded} in this run "
-                f"({seconds:.1f} s, {args.workers} workers, cell timeout {args.timeout:g} s)")
+                f"({seconds:.1f} s, {'cluster' if args.cluster else args.workers} workers, cell timeout {args.timeout:g} s)")
         paths = write_reports(course, results, specs, redraw=graded > 0)
         phase("reports")
         problems = sum(map(has_problem, results))  # the summary lists exactly these

@@ -78,6 +78,7 @@ class Progress:
         self.t0 = time.monotonic()
         self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
         self.last_line = -1
+        self.extra = None  # a callable whose text ends the line (a cluster run: its workers' counts)
 
     def line(self) -> str:
         elapsed = time.monotonic() - self.t0
@@ -88,7 +89,7 @@ class Progress:
         filled = int(width * self.done / self.total) if self.total else width
         bar = "#" * filled + "." * (width - filled)
         return (f"{self.label} [{bar}] {self.done}/{self.total} students | {rate:.2f} students/s | "
-                f"ETA {eta_s} | {elapsed:.0f} s")
+                f"ETA {eta_s} | {elapsed:.0f} s" + (f" | {self.extra()}" if self.extra else ""))
 
     def update(self, done: int | None = None, force: bool = False) -> None:
         if done is not None:
