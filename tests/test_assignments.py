@@ -7,8 +7,10 @@ instructor notebooks, solutions and hidden tests included, in a kernel whose env
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -149,3 +151,86 @@ def test_a_student_who_completes_the_released_notebooks_passes_every_visible_tes
     assert len(visible) >= 2 * len(release.ASSIGNMENTS)
     printed = "".join(o.get("text", "") for c in visible for o in c.outputs if o.output_type == "stream")
     assert "predict: the AND unit works" in printed and "test accuracy" in printed
+
+
+def test_assert_close_lists_every_wrong_entry_up_to_the_limit():
+    msg = _message(checks.assert_close, np.zeros(3), [1.0, 0.0, 2.0], "f(x)")
+    assert "(2 of 3 entries differ)" in msg
+    assert "at index (0,): expected 1.0, got 0.0" in msg and "at index (2,): expected 2.0, got 0.0" in msg
+    msg = _message(checks.assert_close, np.zeros(15), np.ones(15), "g(x)")
+    assert msg.count("at index") == checks.LIMIT + 1 and "... and 5 more" in msg  # the first, then the list
+
+
+def test_assert_close_dict_names_every_wrong_key_with_expected_and_got():
+    expected = {f"w{k}": float(k) for k in range(1, 10)}
+    msg = _message(checks.assert_close_dict, {k: -1.0 for k in expected}, expected, "chain_rule_221(x, y, w, b)",
+                   inputs={"x": (0.05, 0.1)}, label=lambda k: f"dE/d{k}")
+    assert msg.startswith("chain_rule_221(x, y, w, b): 9 of 9 values are wrong:")
+    for k, v in expected.items():
+        assert f"dE/d{k}: expected {v!r}, got -1.0" in msg
+    assert "inputs: x = (0.05, 0.1)" in msg
+
+
+@pytest.mark.parametrize("got, words", [
+    (None, "returned None (is a `return` statement missing?); it must return a dict with the keys W1, b1"),
+    ([0.0], "returned a list; it must return a dict with the keys W1, b1"),
+    ({"W1": np.zeros((2, 2))}, "the result has no key 'b1' (it must have the keys W1, b1; it has W1)"),
+    ({"W1": np.zeros((2, 2)), "b1": None}, "['b1']: expected [0. 0.], got None (a number or array is needed)"),
+    ({"W1": np.zeros((2, 3)), "b1": np.zeros(2)}, "['W1']: wrong shape, expected (2, 2), got (2, 3)"),
+])
+def test_assert_close_dict_gives_plain_word_hints(got, words):
+    expected = {"W1": np.zeros((2, 2)), "b1": np.zeros(2)}
+    assert words in _message(checks.assert_close_dict, got, expected, "backward(params, cache, Y, activations)")
+
+
+def test_gradient_check_report_names_each_entry_with_expected_and_got():
+    from course.core.numerics import GradientCheck
+
+    gc = GradientCheck.compare({"W1": np.array([[1.0, 2.0]])}, {"W1": np.array([[1.0, 3.0]])}, tol=1e-4)
+    report = gc.report()
+    assert report.startswith("1 gradient entry disagree") and "W1[0, 1]: expected (finite differences) 3" in report
+    assert "got 2" in report and "W1[0, 0]" not in report
+
+
+# --------------------------------------------------------------------------- visible tests are independent
+_CELL = re.compile(r"^(```\{code-cell\}[^\n]*\n(?::nbgrader: \{([^}]*)\}\n)?(.*?)^```)|^(## .*)$", re.S | re.M)
+
+
+def _questions(md: Path):
+    """``[(heading, [(meta, source), ...]), ...]``: the code cells of an assignment source, by question."""
+    out = [("given", [])]
+    for m in _CELL.finditer(md.read_text(encoding="utf-8")):
+        if m.group(4):
+            out.append((m.group(4), []))
+        else:
+            out[-1][1].append((m.group(2) or "", m.group(3)))
+    return out
+
+
+def _blank(source: str) -> str:
+    return re.sub(r"### BEGIN SOLUTION.*?### END SOLUTION", "raise NotImplementedError()", source, flags=re.S)
+
+
+@pytest.mark.parametrize("name", ["01_perceptron", "02_xor_forward", "03_activations", "04_backprop"])
+def test_each_visible_test_passes_with_only_its_own_question_answered(name):
+    """A blank or wrong answer to one question never fails another question's visible test."""
+    md = release.SOURCE_DIR / name / f"{name}.md"
+    questions = _questions(md)
+    failures = []
+    for k, (heading, cells) in enumerate(questions):
+        visible = [src for meta, src in cells if "grade: true" in meta and "BEGIN HIDDEN TESTS" not in src]
+        if not visible:
+            continue
+        ns = {"__name__": "__main__"}
+        for j, (_, others) in enumerate(questions):
+            for meta, src in others:
+                if "locked: true" in meta:
+                    exec(compile(src, f"{name}:given", "exec"), ns)  # noqa: S102
+                elif "solution: true" in meta:
+                    exec(compile(src if j == k else _blank(src), f"{name}:{heading}", "exec"), ns)  # noqa: S102
+        for src in visible:
+            try:
+                exec(compile(src, f"{name}:{heading}:visible", "exec"), ns)  # noqa: S102
+            except Exception as exc:  # noqa: BLE001 -- collected and reported below
+                failures.append(f"{heading}: {type(exc).__name__}: {str(exc)[:200]}")
+    assert not failures, "\n".join(failures)

@@ -509,3 +509,107 @@ def test_edge_labels_of_the_static_diagram_do_not_overlap(sizes):
 
 
 _LECTURE_NAMES = {(k, i): n for n, (k, i) in worked_examples.LECTURE_221_LAYOUT.items()}
+
+
+# --------------------------------------------------------------------------- any callable, consistent state
+def test_activation_tables_take_any_callable():
+    """Ufuncs (np.tanh, scipy's expit) carry keyword-only where=/subok=: not parameters; lambdas and partials work."""
+    import functools
+
+    from scipy.special import expit
+
+    def leaky(z, slope=0.01):
+        return np.where(z > 0, z, slope * z)
+
+    def leaky_grad(z, slope=0.01):
+        return np.where(z > 0, 1.0, slope)
+
+    table = {"tanh": (np.tanh, lambda z: 1.0 - np.tanh(z) ** 2),
+             "sigmoid": (expit, lambda z: expit(z) * (1.0 - expit(z))),
+             "leaky": (functools.partial(leaky, slope=0.2), functools.partial(leaky_grad, slope=0.2)),
+             "relu": (lambda z: np.maximum(z, 0.0), lambda z: (np.asarray(z) > 0).astype(float))}
+    ae = ActivationExplorer(table, "tanh")
+    assert ae.error == "" and ae.param is None
+    np.testing.assert_allclose(ae.last_scene["f"], np.tanh(ae.z), rtol=1e-5)
+    ae.controls["activation"].value = "sigmoid"
+    assert ae.error == "" and ae.param is None
+    np.testing.assert_allclose(ae.last_scene["df"], A.sigmoid_grad(ae.z), rtol=1e-5, atol=1e-12)
+    ae.controls["activation"].value = "leaky"
+    assert ae.param == ("slope", 0.2)
+    ae.controls["param"].value = 0.3
+    np.testing.assert_allclose(ae.last_scene["f"], leaky(ae.z, 0.3), rtol=1e-5)
+    # the explorers accept the same table as (f, df) pairs
+    ex = GradientFlowExplorer(student_forward, make_student_backward(), table, activations_as="functions",
+                              activation="sigmoid")
+    assert ex.gradcheck.ok and ex.error == ""
+
+
+def test_after_an_error_in_the_students_code_the_dropdown_and_the_picture_agree():
+    def backward_failing_on_relu(params, cache, Y, activations):
+        if "relu" in activations:
+            raise ValueError("my relu derivative is not done")
+        return mlp.backward(params, cache, Y, activations)
+
+    ex = GradientFlowExplorer(mlp.forward, backward_failing_on_relu, A.ACTIVATIONS, update=STEP)
+    scene = ex.last_scene
+    ex.controls["activation"].value = "relu"
+    assert "ValueError: my relu derivative is not done" in ex.message
+    assert ex.activation == "sigmoid" and ex.controls["activation"].value == "sigmoid"  # back to what is drawn
+    assert ex.picture.scene["edges"] == protocol_plain(scene)["edges"]
+    ex.controls["activation"].value = "tanh"  # the next good change clears the message
+    assert ex.message == "" and ex.activation == "tanh"
+
+
+def test_a_blank_notebook_widget_names_the_function_to_write_first():
+    def backward(params, cache, Y, activations):
+        raise NotImplementedError()
+
+    ex = GradientFlowExplorer(mlp.forward, backward, A.ACTIVATIONS)
+    assert ex.error.startswith("`backward` is not written yet (it raises NotImplementedError): write `backward`")
+    assert "write `backward` (backpropagation) first" in ex.message
+
+    def rosenblatt_update(w, x, t, lr):
+        raise NotImplementedError()
+
+    ps = PerceptronStepper(rosenblatt_update, perceptron.predict, "and")
+    assert ps.error == ""  # nothing to update yet: the picture shows the start
+    ps.controls["step"].click()
+    assert "`rosenblatt_update` is not written yet" in ps.message and ps.updates == 0
+
+
+@pytest.mark.parametrize("result, words", [
+    (None, "`backward` returned None: is a `return` statement missing at its end?"),
+    ([1, 2], "`backward` must return a dict of gradients {'W1': dE/dW1, 'b1': dE/db1, ...}, but it returned a list"),
+    ("missing", "`backward`'s result has no key 'b2'; it needs the keys W1, b1, W2, b2 (it has W1, W2, b1)"),
+    ("text", "`backward(...)['b2']` must return a numeric array, but it returned a str"),
+])
+def test_plain_word_hints_for_a_wrong_result(result, words):
+    def backward(params, cache, Y, activations):
+        grads = mlp.backward(params, cache, Y, activations)
+        if result == "missing":
+            del grads["b2"]
+            return grads
+        if result == "text":
+            return {**grads, "b2": "zero"}
+        return result
+
+    ex = GradientFlowExplorer(mlp.forward, backward, A.ACTIVATIONS)
+    assert words in ex.error
+
+
+def test_forward_and_update_hints():
+    def forward(params, X, activations):
+        cache = mlp.forward(params, X, activations)
+        del cache["a2"]
+        return cache
+
+    ex = GradientFlowExplorer(forward, mlp.backward, A.ACTIVATIONS)
+    assert "`forward`'s cache has no key 'a2'" in ex.error
+
+    def gradient_step(params, grads, lr):
+        {k: params[k] - lr * grads[k] for k in params}  # no return
+
+    ex = GradientFlowExplorer(mlp.forward, mlp.backward, A.ACTIVATIONS, update=gradient_step)
+    ex.controls["step"].click()
+    assert "`gradient_step` returned None: is a `return` statement missing at its end?" in ex.message
+    assert ex.step_count == 0
