@@ -45,7 +45,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 from scipy.special import erfc as _erfc
 
-from ._registry import with_params
+from ._registry import lookup
 
 __all__ = [
     "Activation", "ACTIVATIONS", "get", "names",
@@ -546,16 +546,6 @@ def get(name, **params) -> Activation:
     TypeError
         if ``name`` is not a string.
     """
-    if isinstance(name, Activation):
-        act = name
-    elif not isinstance(name, str):
-        raise TypeError(f"activation must be given by name (a str), got {type(name).__name__}")
-    else:
-        key = ALIASES.get(name.lower(), name.lower())
-        if key not in ACTIVATIONS:
-            hint = (f" ({key} acts on a whole layer: call solutions.activations.{key} directly)"
-                    if key in LAYER_FUNCTIONS else "")
-            raise ValueError(f"unknown activation {name!r}{hint}; known activations: {', '.join(ACTIVATIONS)}"
-                             f"; aliases: {', '.join(ALIASES)}")
-        act = ACTIVATIONS[key]
-    return with_params(act, "activation", params)
+    hints = {key: f" ({key} acts on a whole layer: call solutions.activations.{key} directly)"
+             for key in LAYER_FUNCTIONS}
+    return lookup(name, ACTIVATIONS, ALIASES, Activation, "activation", hints, **params)

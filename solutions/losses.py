@@ -28,7 +28,7 @@ import numpy as np
 
 from course.core.numerics import half_squared_error as _core_half_squared_error
 
-from ._registry import with_params
+from ._registry import lookup
 
 from .activations import log_sigmoid, sigmoid, softmax, log_softmax
 
@@ -330,13 +330,4 @@ def get(name, **params) -> Loss:
     TypeError
         if ``name`` is neither a str nor a :class:`Loss`.
     """
-    if isinstance(name, Loss):
-        lo = name
-    elif not isinstance(name, str):
-        raise TypeError(f"loss must be given by name (a str), got {type(name).__name__}")
-    else:
-        key = ALIASES.get(name.lower(), name.lower())
-        if key not in LOSSES:
-            raise ValueError(f"unknown loss {name!r}; known losses: {', '.join(LOSSES)}; aliases: {', '.join(ALIASES)}")
-        lo = LOSSES[key]
-    return with_params(lo, "loss", params)
+    return lookup(name, LOSSES, ALIASES, Loss, "loss", **params)
