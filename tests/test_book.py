@@ -218,12 +218,25 @@ def check_assignments_page(html: Path):
         assert f"jupyter lab course/assignments/{name}/{name}.ipynb" in text, f"{name}: no JupyterLab command"
 
 
+def check_chapters_executed_side_by_side(log: str):
+    """A cold build executes the chapters in parallel (book/_ext/parallel_execution) and myst-nb then finds every
+    chapter in the execution cache, under the key it computes itself: no chapter is executed a second time."""
+    if log.startswith("BOOK_TEST_HTML="):          # an existing build was handed in: no log to read
+        return
+    assert "parallel_execution: executing" in log, "the chapters were not executed side by side"
+    again = re.findall(r"(\S+\.md): Executing notebook", log)
+    assert not again, f"myst-nb executed these chapters again (cache key mismatch?): {again}"
+    cached = set(re.findall(r"(\S+?)\.md: Using cached notebook", log))
+    assert {Path(c).name for c in cached} == {p.stem for p in _chapter_sources()}, sorted(cached)
+
+
 @pytest.mark.timeout(BUILD_TIMEOUT + 60)
 def test_book_builds_without_warnings_and_renders_reference_numbers(built_book):
     """``jupyter-book build -W -n --keep-going`` (cold cache) exits 0 with no warning, then the HTML is checked:
     every toc page exists; chapter 5's prose, equations and slip table show the reference package's values;
     every image has alt text; no page loads widget JavaScript from a CDN; every chapter's Exercises section
-    downloads its released notebook; the Assignments page lists every assignment with its nbgrader points."""
+    downloads its released notebook; the Assignments page lists every assignment with its nbgrader points; the
+    chapters were executed side by side and then taken from the cache."""
     log = built_book.log
     warnings = [line for line in log.splitlines() if "WARNING" in line and "IPKernelApp" not in line]
     assert built_book.returncode == 0 and not warnings, (
@@ -238,6 +251,7 @@ def test_book_builds_without_warnings_and_renders_reference_numbers(built_book):
     check_no_widget_cdn_scripts(html)
     check_chapters_end_with_exercises_and_assignment_download(html)
     check_assignments_page(html)
+    check_chapters_executed_side_by_side(log)
 
 
 # --------------------------------------------------------------------------- quick checks of the sources
