@@ -201,7 +201,8 @@ def _cluster(quick: bool) -> list[Figure]:
                           f"{t_local:.1f} s vs {t_one:.1f} s (same PostgreSQL gradebook, whole command)",
                           goal="context: 1.0x = no cost"))
     figures.append(Figure("cluster: engine cost per task, seconds (cluster - local)", per_task,
-                          f"slope over {small} and {large} empty submissions: local {e_local[small]:.1f} -> "
+                          f"{per_task:.3f} s per task; slope over {small} and {large} empty submissions: local "
+                          f"{e_local[small]:.1f} -> "
                           f"{e_local[large]:.1f} s, cluster {e_cluster[small]:.1f} -> {e_cluster[large]:.1f} s",
                           goal="<= 0.1 s per submission"))
     return figures

@@ -61,7 +61,8 @@ def clone(dest, commit_change: str | None = None) -> str:
 
 
 class Worker:
-    """``python -m autograder worker`` run from ``repo`` (its own clone) with its own working folder and log."""
+    """``python -m autograder worker`` run from ``repo`` (its own clone) with its own working folder and log
+    (a short visibility timeout: a task a killed worker had only just taken comes back within the test)."""
 
     def __init__(self, repo, name, url, tmp, *extra):
         self.name, self.host = name, f"celery@{name}"
@@ -70,7 +71,7 @@ class Worker:
         e["PYTHONPATH"] = repo
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "autograder", "worker", "--cluster", url, "--workers", "1", "--name", name,
-             "--work-dir", str(tmp / f"work-{name}"), *extra],
+             "--work-dir", str(tmp / f"work-{name}"), "--visibility-timeout", "30", *extra],
             cwd=repo, env=e, stdout=open(self.log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
 
     def text(self) -> str:
@@ -226,6 +227,9 @@ def test_a_worker_killed_mid_run_loses_no_student_and_grades_none_twice(cluster_
         victim.proc.kill()  # SIGKILL: the machine is gone, nothing is acknowledged
         victim.proc.wait()
         in_flight = lines[-1].split(" INFO grading ")[1].split("/")[0]
+        # still in flight when it died (its log is written line by line): the coordinator must send it again
+        # (in the rare case it finished in the last millisecond, its next task returns after the visibility timeout)
+        resent = victim.text().splitlines()[-1] == lines[-1]
         out, err = proc.communicate(timeout=300)
     finally:
         if proc.poll() is None:
@@ -236,7 +240,7 @@ def test_a_worker_killed_mid_run_loses_no_student_and_grades_none_twice(cluster_
               for pid in kids) and time.monotonic() < deadline:
         time.sleep(0.2)  # its grading processes follow it (their pipe closed)
     assert proc.returncode == 0, f"{out}\n{err}"
-    assert "celery@machine-a stopped answering" in err
+    assert "celery@machine-a stopped answering" in err or not resent
     assert (tmp / "course" / "reports" / "grades.csv").read_text() == expected_csv
     assert in_flight in expected_csv
     counts = gradebook_counts(ctx["pg"], "killed")
