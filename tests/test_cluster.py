@@ -71,7 +71,7 @@ class Worker:
         e["PYTHONPATH"] = repo
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "autograder", "worker", "--cluster", url, "--workers", "1", "--name", name,
-             "--work-dir", str(tmp / f"work-{name}"), "--visibility-timeout", "30", *extra],
+             "--work-dir", str(tmp / f"work-{name}"), "--visibility-timeout", "120", *extra],
             cwd=repo, env=e, stdout=open(self.log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
 
     def text(self) -> str:

@@ -87,15 +87,21 @@ def refuse_sqlite(db_url: str) -> str | None:
 
 
 # --------------------------------------------------------------------------- what a run is
-def environment() -> dict:
-    """The interpreter and every installed distribution with its version (a worker must have the same)."""
+@functools.lru_cache(maxsize=1)
+def _environment() -> str:
     packages = {}
     for dist in importlib.metadata.distributions():
         name = (dist.metadata["Name"] or "").lower().replace("_", "-")
         if name:
             packages[name] = dist.version
-    return {"python": f"{platform.python_implementation()} {platform.python_version()}",
-            "packages": dict(sorted(packages.items()))}
+    return json.dumps({"python": f"{platform.python_implementation()} {platform.python_version()}",
+                       "packages": dict(sorted(packages.items()))})
+
+
+def environment() -> dict:
+    """The interpreter and every installed distribution with its version (a worker must have the same;
+    read once per process: restart a worker after changing its environment)."""
+    return json.loads(_environment())
 
 
 def code_files(root=REPO_ROOT) -> list[str]:

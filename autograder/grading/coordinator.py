@@ -30,7 +30,8 @@ from .feedback import with_feedback
 from .records import Result, Task, blank_result
 
 JOIN_EVERY = 3.0      #: seconds between calls to the workers (join the run; who is alive)
-LOST_AFTER = 12.0     #: a worker silent this long has its started tasks sent again
+REPLY_WITHIN = 3.0    #: how long a call waits for the workers' answers (a loaded machine answers late)
+LOST_AFTER = 30.0     #: a worker silent this long has its started tasks sent again
 POLL_EVERY = 0.1      #: seconds between looks at the result store
 
 
@@ -99,7 +100,7 @@ class ClusterPool:
         while not self.stop.is_set():
             try:
                 replies = self.app.control.broadcast(cluster.JOIN_COMMAND, arguments={"run": self.run_info},
-                                                     reply=True, timeout=1.0)
+                                                     reply=True, timeout=REPLY_WITHIN)
             except Exception as exc:  # the broker went away for a moment: say so, keep trying
                 with self.lock:
                     self.notices.append(f"warning: cannot reach the workers through the broker: {exc}")
@@ -260,7 +261,7 @@ class ClusterPool:
                                     f"task(s) were sent to the other workers")
 
     def _say_waiting(self, done: int) -> None:
-        if self.said_waiting or done or time.monotonic() - self.t0 < 20:
+        if self.said_waiting or done or time.monotonic() - self.t0 < 30:
             return
         with self.lock:
             if self.workers:

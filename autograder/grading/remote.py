@@ -228,6 +228,7 @@ def main(argv=None) -> int:
         sys.stderr.write(f"error: {exc}\n")
         return 2
     register(app, grader)
+    cluster.environment(), cluster.code_hash()  # read once now: a coordinator's call is answered at once
     log.info("worker at commit %s, %d slots, broker %s; waiting for a coordinator", cluster.commit(),
              grader.slots, cluster.redact(args.cluster))
     worker = app.Worker(hostname=name, pool_cls="threads", concurrency=grader.slots, queues=[cluster.IDLE_QUEUE],
