@@ -10,7 +10,7 @@ from benchmarks.browser import available, chromium_page
 from course.data import truth_table
 from course.static import HtmlPlayer
 from course.widgets import ActivationExplorer, GradientFlowExplorer, PerceptronStepper
-from course.widgets.base import _plain
+from course.widgets.base import plain
 from solutions import activations as A
 from solutions import mlp, perceptron, training, worked_examples
 
@@ -76,7 +76,7 @@ def test_player_frames_are_the_live_widgets_pictures(gradient_player):
     frames, _ = _frames(html)
     ex.reset()
     ex.step(10)
-    assert ex.picture.scene == frames[-1] == _plain(player.scenes[-1])
+    assert ex.picture.scene == frames[-1] == plain(player.scenes[-1])
     ex.reset()
 
 

@@ -132,9 +132,9 @@ def test_one_scene_per_change_and_no_figure(explorer):
 
 
 def protocol_plain(scene):
-    from course.widgets.base import _plain
+    from course.widgets.base import plain
 
-    return _plain(scene)
+    return plain(scene)
 
 
 # --------------------------------------------------------------------------- a student's code

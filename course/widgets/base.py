@@ -27,7 +27,7 @@ import numpy as np
 
 from ..protocol import StudentCodeError
 
-__all__ = ["POSITIVE", "NEGATIVE", "FLAG", "fmt", "draw_js", "scene_json", "Picture", "LiveWidget"]
+__all__ = ["POSITIVE", "NEGATIVE", "FLAG", "fmt", "draw_js", "plain", "scene_json", "Picture", "LiveWidget"]
 
 POSITIVE = "#1f77b4"   # blue
 NEGATIVE = "#e66100"   # orange (a colour-blind-safe pair with blue)
@@ -50,14 +50,14 @@ def draw_js() -> str:
     return (Path(__file__).with_name("draw.js")).read_text(encoding="utf-8")
 
 
-def _plain(value):
+def plain(value):
     """JSON-ready: numpy arrays and scalars to lists and floats (6 significant digits), NaN/inf to None."""
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if isinstance(value, np.ndarray):
-        return _plain(value.tolist())
+        return plain(value.tolist())
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     if isinstance(value, (int, np.integer)):
@@ -70,7 +70,7 @@ def _plain(value):
 
 def scene_json(scene: dict) -> str:
     """A scene as compact JSON (what a player embeds; ``</`` escaped so it cannot close a ``<script>``)."""
-    return json.dumps(_plain(scene), separators=(",", ":"), ensure_ascii=False).replace("</", "<\\/")
+    return json.dumps(plain(scene), separators=(",", ":"), ensure_ascii=False).replace("</", "<\\/")
 
 
 _ESM_RENDER = """
@@ -109,7 +109,7 @@ def _picture_class():
 
         def show(self, scene: dict) -> None:
             with self.hold_sync():
-                self.scene = _plain(scene)
+                self.scene = plain(scene)
                 self.version += 1
 
     return Picture
