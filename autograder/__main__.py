@@ -9,6 +9,7 @@ COMMANDS = {
     "preflight": ("autograder.grading.preflight", "check that this environment grades the reference full and a blank zero"),
     "grade": ("autograder.grading.grade", "grade a folder of submissions: gradebook, feedback, CSV, summary"),
     "worker": ("autograder.grading.remote", "grade for a `grade --cluster URL` coordinator on this machine"),
+    "answers": ("autograder.personal.answers", "print one student's personal code, numbers and reference values"),
 }
 
 

@@ -8,6 +8,7 @@ one real assignment), same machine, one run:
 * our seconds per submission against the bare cost of starting one kernel and running the instructor
   notebook once (nbclient, no nbgrader): below 1 means parallel workers and pre-started kernels
   grade a submission faster than a lone kernel can even run it;
+* personal numbers: the same class of 04_backprop graded with and without them (:mod:`benchmarks.personal_grading`);
 * (full run only) a class of 200 students x every assignment with a source, graded in one run: its time
   and that no submission failed (``BENCH_GRADING_LARGE=N`` for N students per assignment instead);
 * ``grade --cluster`` on loopback (Redis and PostgreSQL started here, workers as separate processes with one
@@ -232,6 +233,8 @@ def run(quick: bool = False) -> list[Figure]:
             f"grade: {name} submissions per hour per core (capacity)", 3600 * n / (t_ours * workers),
             f"{n} in {t_ours:.1f} s on {workers} cores, whole command", goal="context: plan clusters with it"))
     figures += _cluster(quick)
+    from benchmarks.personal_grading import figures as personal_figures  # issue 16: with vs without personal numbers
+    figures += personal_figures(quick)
     for fig in figures:  # print now too: the large run below takes a while
         sys.stderr.write(fig.line() + "\n")
     if not quick:

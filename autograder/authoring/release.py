@@ -58,12 +58,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ..nbcells import (CASES_DIR, HIDDEN_BEGIN, HIDDEN_END, RELEASE_DIR, REPO_ROOT, SOLUTION_BEGIN, SOLUTION_END,
+from ..nbcells import (CASES_DIR, DEFAULT_COURSE_DIR, HIDDEN_BEGIN, HIDDEN_END, RELEASE_DIR, REPO_ROOT, SOLUTION_BEGIN, SOLUTION_END,
                        SOURCE_DIR, is_answer, is_graded, is_graded_test, nbgrader_config, quiet_nbgrader_logs)
 from . import ReleaseError, shown
 from .cases import PLACEHOLDER, cases_in, fill_placeholders, load_cases_module, unused_case_functions
 from .stamp import Stamp, inputs_digest, shared_digest
 from .validation import validate
+from ..personal.cases import fill_personal
 
 #: the assignments, in course order; each is ``source/NAME/NAME.md`` -> ``course/assignments/NAME/NAME.ipynb``
 ASSIGNMENTS = ("01_perceptron", "02_xor_forward", "03_activations", "04_backprop", "05_training", "06_autograd", "07_digits")
@@ -143,6 +144,7 @@ def build_instructor_notebook(name: str, source_dir: Path = SOURCE_DIR, cases_di
                 meta["locked"] = True  # autograded tests are read-only
             n_graded += is_graded(cell)
         src = fill_placeholders(src, where, cases_module, cache, cases_dir)
+        src = fill_personal(src, where, name, cases_module, cache)  # personal_cases(): the example's numbers
         if PLACEHOLDER.search(src):
             raise ReleaseError(f"{where}: unfilled hidden_cases placeholder")
         cell_id = (meta or {}).get("grade_id") or f"{cell.cell_type[:2]}-{index:03d}"
@@ -302,7 +304,26 @@ def main(argv=None) -> int:
     parser.add_argument("--timeout", type=int, default=120, help="per-cell timeout in seconds when validating")
     parser.add_argument("--force", action="store_true",
                         help="release even the assignments whose inputs did not change since the last release")
+    parser.add_argument("--roster", default=None, metavar="CSV",
+                        help="then write one notebook per student of the roster for each personalised assignment, "
+                             "with the student's id and personal code typed in, and codes.csv, into "
+                             "<course dir>/personal/ (class data, for upload to a learning-management system)")
+    parser.add_argument("--course-dir", default=str(DEFAULT_COURSE_DIR),
+                        help="with --roster: the class data folder (default: class/, git-ignored)")
+    parser.add_argument("--secret", default=None, help="with --roster: the course secret (default: <course dir>/secret)")
     args = parser.parse_args(argv)
+    if args.roster and args.check:
+        parser.error("--roster writes class data; it cannot be combined with --check")
+    rc = release_assignments(args, parser)
+    if rc == 0 and args.roster:
+        from ..personal.roster import release_per_student
+
+        rc = release_per_student(tuple(args.names) or ASSIGNMENTS, args.roster, args.course_dir, args.secret)
+    return rc
+
+
+def release_assignments(args, parser) -> int:
+    """The release proper (``main`` without ``--roster``)."""
     unknown = [n for n in args.names if n not in ASSIGNMENTS]
     if unknown:
         parser.error(f"unknown assignment(s) {', '.join(unknown)}; known: {', '.join(ASSIGNMENTS)}")

@@ -21,7 +21,7 @@ from ..nbcells import AUTOGRADER_DIR, CASES_DIR, CONFIG_FILE, REPO_ROOT, SOURCE_
 STAMP_FILE = REPO_ROOT / "_build" / "release-stamp.json"
 #: code every release depends on: the packages the hidden cases and checks import, and the release itself
 SHARED_CODE = (REPO_ROOT / "course", REPO_ROOT / "solutions", AUTOGRADER_DIR / "authoring",
-               AUTOGRADER_DIR / "nbcells.py", CONFIG_FILE, CASES_DIR / "__init__.py")
+               AUTOGRADER_DIR / "personal", AUTOGRADER_DIR / "nbcells.py", CONFIG_FILE, CASES_DIR / "__init__.py")
 #: packages whose version shapes the generated notebooks
 PACKAGES = ("nbgrader", "nbformat", "jupytext", "numpy")
 

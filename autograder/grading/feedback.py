@@ -82,6 +82,13 @@ def render(result: Result, spec: AssignmentSpec) -> str:
         boxes.append(f"<p><b>What happened:</b> {escape(result.reason)}.</p>")
     for note in result.notes:
         boxes.append(f"<p>Note: {escape(note)}.</p>")
+    personal = result.personal or {}
+    if personal.get("numbers"):  # personalised assignments: the numbers this student was graded on
+        boxes.append(f"<p><b>Your own numbers</b> (student {escape(personal.get('student', ''))}), on which the "
+                     f"personalised tests were graded: <code>{'</code>, <code>'.join(map(escape, personal['numbers']))}"
+                     "</code>.</p>")
+    for note in personal.get("notes", []):
+        boxes.append(f"<p>Note: {escape(note)}.</p>")
     box = f'<div class="box">{"".join(boxes)}</div>' if boxes else ""
     title = f"{escape(result.assignment)} — feedback for {escape(result.student)}"
     return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title><style>{CSS}</style>"

@@ -21,6 +21,7 @@ from .intake import discover
 from .pool import Progress, WorkerPool, stop_cleanly_on_ctrl_c
 from .report import has_problem, open_gradebook, write_gradebook, write_reports, write_student_files
 from .state import State
+from ..personal.grading import Personaliser, add_options as add_personal_options
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "each started with `python -m autograder worker --cluster URL`; needs a PostgreSQL "
                              "--db-url (README: Grading on several machines)")
     add_common_options(parser)
+    add_personal_options(parser)
     return parser
 
 
@@ -81,14 +83,16 @@ def run(args, out=sys.stdout, err=sys.stderr) -> int:
     phase("intake")
     limits = limits_from(args)
     hashes = {n: source_hash(n, args.source_dir) for n in names}
+    personal = Personaliser(course, args.source_dir, names, intake.submissions, args.secret, not args.no_personal, err)
     state = State(course)
     pool = None
     try:
         stored = state.keys()
         todo_subs = [(sub, key) for sub in intake.submissions
-                     for key in [sub.content_hash(hashes[sub.assignment])]
+                     for key in [sub.content_hash(personal.key_source(hashes[sub.assignment], sub.assignment,
+                                                                      sub.student))]
                      if args.force or stored.get((sub.student, sub.assignment)) != key]
-        pre_key = {n: preflight_mod.preflight_key(hashes[n], limits) for n in names}
+        pre_key = {n: preflight_mod.preflight_key(personal.preflight_source(hashes[n], n), limits) for n in names}
         pre_names = [] if args.skip_preflight else [n for n in names if not state.preflight_ok(n, pre_key[n])]
         phase("hashes and state")
         if todo_subs or pre_names:  # workers boot (import nbgrader, start kernels) while we prepare
@@ -96,8 +100,9 @@ def run(args, out=sys.stdout, err=sys.stderr) -> int:
                     WorkerPool(min(args.workers, max(1, len(todo_subs) + 2 * len(pre_names))), limits))
         prepared = {n: prepare_assignment(course, n, db_url, args.source_dir) for n in names}
         specs = {n: p.spec for n, p in prepared.items()}
-        todo = [prepared[sub.assignment].task(sub.student, sub.notebook, key, extra_files=dict(sub.extra_files),
-                                              notes=list(sub.notes), problem=sub.problem)
+        todo = [personal.task(prepared[sub.assignment].task(sub.student, sub.notebook, key,
+                                                            extra_files=dict(sub.extra_files), notes=list(sub.notes),
+                                                            problem=sub.problem))
                 for sub, key in todo_subs]
         phase("prepare assignments")
         out.write(f"{len(intake.submissions)} submissions ({intake.layout} layout) for {', '.join(names)}; "
@@ -118,6 +123,7 @@ def run(args, out=sys.stdout, err=sys.stderr) -> int:
             progress = Progress(len(todo), stream=err)
             with open_gradebook(db_url) as gb:
                 for _, result in pool.run(list(enumerate(todo)), progress):
+                    result = personal.review(result, specs[result.assignment])  # flags, copies, own numbers
                     write_gradebook(gb, result)          # 1. gradebook (committed)
                     write_student_files(course, result)  # 2. feedback + autograded notebook
                     state.put(result)                    # 3. only now: "done" (resumable)

@@ -35,10 +35,14 @@ def preflight_key(source_hash: str, limits) -> str:
 
 
 def tasks_for(prepared) -> list:
-    """Two pseudo-students per assignment: the reference (instructor source) and the blank release."""
+    """Two pseudo-students per assignment: the reference (instructor source) and the blank release; for a
+    personalised assignment also the reference for 20 random ids and the blank for one more
+    (:func:`autograder.personal.grading.preflight_tasks`)."""
+    from ..personal.grading import preflight_tasks
+
     return [((prepared.name, kind), prepared.task(f"preflight-{kind}", path, "preflight"))
             for kind, path in (("reference", os.path.join(prepared.source_dir, f"{prepared.name}.ipynb")),
-                               ("blank", prepared.release_path))]
+                               ("blank", prepared.release_path))] + preflight_tasks(prepared)
 
 
 def check(kind: str, result: Result) -> list[str]:
@@ -46,18 +50,20 @@ def check(kind: str, result: Result) -> list[str]:
     if result.status != "graded":
         return [f"the {kind} notebook could not be graded: {result.reason}"]
     problems = []
+    who = kind.split(" ", 1)[1] if " " in kind else ""  # e.g. "reference for random id preflight-1f2e3d4c"
+    who = f" {who}" if who else ""
     for cell in result.cells:
         if not cell.auto:
             continue
         points = cell.points or 0.0
-        if kind == "reference" and points < cell.max_points:
+        if kind.startswith("reference") and points < cell.max_points:
             why = failure_text(cell) or "no error shown"
-            problems.append(f"reference answer scores {fmt_points(points)}/{fmt_points(cell.max_points)} "
+            problems.append(f"reference answer{who} scores {fmt_points(points)}/{fmt_points(cell.max_points)} "
                             f"on `{cell.grade_id}`: {why}")
-        if kind == "blank" and points > 0:
-            problems.append(f"blank notebook scores {fmt_points(points)}/{fmt_points(cell.max_points)} on "
+        if kind.startswith("blank") and points > 0:
+            problems.append(f"blank notebook{who} scores {fmt_points(points)}/{fmt_points(cell.max_points)} on "
                             f"`{cell.grade_id}` (the test passes without an answer)")
-    if kind == "reference":
+    if kind.startswith("reference"):
         for err in result.cell_errors:
             problems.append(f"the reference notebook raises in cell `{err['cell']}`: {err['ename']}: {err['evalue']}")
     if result.reason:

@@ -93,6 +93,7 @@ class Result:
     seconds: float = 0.0
     feedback_html: str = ""
     traceback: str = ""
+    personal: dict = field(default_factory=dict)   # personal numbers: shown, flags, notes (autograder.personal)
 
     #: left out of the stored JSON (large, or for this run's eyes only)
     TRANSIENT = ("autograded", "feedback_html", "traceback")
@@ -115,7 +116,7 @@ class Result:
     def problems_text(self) -> str:
         """Everything the instructor should read about this submission (reason, then notes); "" if none."""
         parts = [self.reason] if (self.status != "graded" or self.reason) else []
-        return "; ".join(p for p in parts + list(self.notes) if p)
+        return "; ".join(p for p in parts + list(self.notes) + list(self.personal.get("flags", [])) if p)
 
     def to_json(self) -> dict:
         data = asdict(self)

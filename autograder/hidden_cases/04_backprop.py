@@ -8,7 +8,8 @@ from solutions.training import gradient_step
 from solutions.worked_examples import LECTURE_221_LAYOUT
 from solutions.xor import lecture_params_from_vector
 
-__all__ = ["chain_rule_random", "backward_random", "backward_edge", "backward_depths", "step_random"]
+__all__ = ["chain_rule_random", "backward_random", "backward_edge", "backward_depths", "step_random",
+           "personal_chain_rule", "personal_step"]
 
 
 def _lecture_grads(w, b, x, y):
@@ -91,3 +92,20 @@ def step_random():
         cases.append({"params": params, "grads": grads, "lr": lr,
                       "expected": gradient_step(params, grads, lr)})
     return cases
+
+
+# --------------------------------------------------------------------------- personal (one student's numbers)
+def personal_chain_rule(numbers):
+    """The nine gradients of a student's own 2-2-1 network (``course.personal.numbers("04_backprop", ...)``)."""
+    return {"expected": _lecture_grads(np.asarray(numbers["w"], float), np.asarray(numbers["b"], float),
+                                       numbers["x"], numbers["y"])}
+
+
+def personal_step(numbers):
+    """One gradient-descent step on a student's own network with their learning rate: the parameters in the
+    matrix layout, the reference gradients, and the new parameters."""
+    params = lecture_params_from_vector(numbers["w"], numbers["b"])
+    X, Y = np.array([numbers["x"]], dtype=float), np.array([[numbers["y"]]], dtype=float)
+    grads = mlp.backward(params, mlp.forward(params, X, "sigmoid"), Y, "sigmoid", "half_squared_error")
+    return {"params": params, "grads": grads, "lr": float(numbers["eta"]),
+            "expected": gradient_step(params, grads, float(numbers["eta"]))}
