@@ -282,6 +282,31 @@ def test_a_student_version_costs_milliseconds(tmp_path):
     assert again.gradebook(prepared.template_db, IDS[0]) in paths  # cached by content hash
 
 
+def test_a_remote_worker_makes_the_same_version_from_the_task_alone(tmp_path):
+    """``grade --cluster``: the task carries the submitter's cell sources (as JSON); a worker's own template
+    gives the same student version, in its own course folder."""
+    import shutil
+
+    from autograder.grading import cluster, coursedir
+    from autograder.personal.grading import Personaliser
+    from autograder.personal.versions import student_gradebook
+
+    course = tmp_path / "course"
+    prepared = coursedir.prepare_assignment(str(course), "04_backprop", nbcells.sqlite_url(str(course / "gb.db")))
+    (course / "secret").write_text(SECRET.hex() + "\n")
+    submission = type("Submission", (), {"student": "alice", "assignment": "04_backprop", "notebook": "x.ipynb"})
+    personal = Personaliser(str(course), release.SOURCE_DIR, ["04_backprop"], [submission])
+    task = personal.task(prepared.task("alice", str(prepared.release_path), "key"))
+    packed = json.loads(json.dumps(cluster.pack_task(task)))
+    remote = tmp_path / "remote" / ".autograder"
+    remote.mkdir(parents=True)
+    shutil.copy(prepared.template_db, remote / "template-04_backprop.db")
+    theirs = student_gradebook(str(remote / "template-04_backprop.db"), packed["personal"], name="04_backprop")
+    assert os.path.basename(theirs) == os.path.basename(task.template_db) and theirs.startswith(str(tmp_path / "remote"))
+    with open(theirs, "rb") as a, open(task.template_db, "rb") as b:
+        assert a.read() == b.read()
+
+
 def test_release_roster_writes_one_notebook_per_student_reproducibly(tmp_path):
     roster = tmp_path / "roster.csv"
     roster.write_text("Student_ID,name\nalice,Alice A\nbob.smith,Bob S\n\n")

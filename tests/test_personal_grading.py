@@ -202,3 +202,46 @@ def test_preflight_fails_a_personal_test_that_passes_for_the_example_only(tmp_pa
             assert found == [f"reference answer {kind[len('reference '):]} scores 0/1 on `step_personal`: "
                              "AssertionError: only the example"], kind
     assert len(problems) == 4
+
+
+def test_one_release_through_nbgraders_exchange(tmp_path):
+    """One notebook for the whole class through nbgrader's own exchange (``release_assignment``,
+    ``fetch_assignment``, ``submit``, ``collect``): each student types their id and code into the common
+    notebook, and the grader grades under the ids the exchange recorded -- alice on her numbers, carol (who
+    submitted alice's notebook) flagged and zero on the personalised questions."""
+    course, exchange = tmp_path / "course", tmp_path / "exchange"
+    exchange.mkdir(mode=0o777)
+    exchange.chmod(0o777)
+    db = nbcells.sqlite_url(str(course / "gradebook.db"))
+    prepared = coursedir.prepare_assignment(str(course), "04_backprop", db)  # nbgrader generate_assignment
+    (course / "nbgrader_config.py").write_text(
+        f"c = get_config()\nc.CourseDirectory.root = {str(course)!r}\nc.CourseDirectory.db_url = {db!r}\n"
+        f"c.CourseDirectory.course_id = {nbcells.COURSE_ID!r}\nc.Exchange.root = {str(exchange)!r}\n")
+    nbgrader = os.path.join(os.path.dirname(sys.executable), "nbgrader")
+    e = {k: v for k, v in env().items() if k != "PYTHONPATH"}
+    e["PATH"] = os.path.dirname(sys.executable) + os.pathsep + e.get("PATH", "")
+
+    def call(*args, cwd):
+        proc = subprocess.run([nbgrader, *args], cwd=cwd, env=e, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+
+    call("release_assignment", "04_backprop", cwd=course)
+    secret = load_secret(course / "secret")
+    source = nbformat.read(os.path.join(prepared.source_dir, "04_backprop.ipynb"), as_version=4)
+    for student, typed in (("alice", "alice"), ("carol", "alice")):
+        home = tmp_path / student
+        home.mkdir()
+        (home / "nbgrader_config.py").write_text(f"c = get_config()\nc.Exchange.root = {str(exchange)!r}\n")
+        call("fetch_assignment", "04_backprop", "--course", nbcells.COURSE_ID, cwd=home)
+        path = home / "04_backprop" / "04_backprop.ipynb"
+        common = nbformat.read(path, as_version=4)
+        assert common.cells == nbformat.read(prepared.release_path, as_version=4).cells  # the one release
+        answered = synthetic.make_student(common, source, set(synthetic.answer_cells(source)))
+        nbformat.write(fill_identity(answered, typed, student_code(secret, typed)), str(path))
+        call("submit", "04_backprop", "--course", nbcells.COURSE_ID, "--student", student, cwd=home)
+    call("collect", "04_backprop", cwd=course)
+    run("grade", course / "submitted", "--course-dir", course, "--workers", 2, "--skip-preflight")
+    table = rows(course)
+    assert [table[(s, "04_backprop")]["score"] for s in ("alice", "carol")] == ["13", "6"]
+    assert table[("alice", "04_backprop")]["problems"] == ""
+    assert "answers match student alice's numbers" in table[("carol", "04_backprop")]["problems"]

@@ -226,7 +226,8 @@ def pack_task(task: Task) -> dict:
             extra[rel] = base64.b64encode(f.read()).decode()
     return {"student": task.student, "assignment": task.assignment, "key": task.key,
             "notebook": stripped_notebook(task.notebook) if task.notebook else None,
-            "extra_files": extra, "notes": list(task.notes), "problem": task.problem}
+            "extra_files": extra, "notes": list(task.notes), "problem": task.problem,
+            "personal": task.personal}  # the submitter's hidden tests (personalised assignments; autograder.personal)
 
 
 def result_json(result: Result) -> dict:

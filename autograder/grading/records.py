@@ -58,6 +58,7 @@ class Task:
     extra_files: dict = field(default_factory=dict)  # relative path -> absolute path
     notes: list = field(default_factory=list)
     problem: str | None = None    # why there is nothing to grade (missing, ambiguous)
+    personal: dict = field(default_factory=dict)  # grade_id -> [source, checksum]: the submitter's hidden tests
 
 
 @dataclass

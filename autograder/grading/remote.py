@@ -141,6 +141,10 @@ class Grader:
                 extra[rel] = path
             task = prepared.task(data["student"], notebook, data["key"], extra_files=extra,
                                  notes=list(data["notes"]), problem=data["problem"])
+            if data.get("personal"):  # the submitter's instructor version, made from this clone's template
+                from ..personal.versions import student_gradebook
+                task.personal = data["personal"]
+                task.template_db = student_gradebook(prepared.template_db, data["personal"], name=data["assignment"])
             idle = self._pools(self.limits(run))
             pool = idle.get()
             try:

@@ -88,7 +88,9 @@ class Personaliser:
     def task(self, task):
         """``task`` pointed at its submitter's instructor version (made now if missing)."""
         if self.active(task.assignment, task.student) and task.notebook is not None:
-            task.template_db = self.assignments[task.assignment].gradebook(task.template_db, task.student)
+            versions = self.assignments[task.assignment]
+            task.personal = {gid: list(pair) for gid, pair in versions.sources(task.student).items()}
+            task.template_db = versions.gradebook(task.template_db, task.student)
         return task
 
     def review(self, result, spec):
@@ -131,6 +133,7 @@ def preflight_tasks(prepared, n_ids: int = PREFLIGHT_IDS) -> list:
         else:
             path, kind = Path(prepared.release_path), f"blank for random id {student}"
         task = prepared.task(student, str(path), "preflight")
+        task.personal = {gid: list(pair) for gid, pair in versions.sources(student).items()}
         task.template_db = versions.gradebook(prepared.template_db, student, folder)
         tasks.append(((prepared.name, kind), task))
     return tasks

@@ -5,8 +5,9 @@ nbgrader puts the hidden tests back into a submission from the *gradebook's* cop
 student's instructor version is that template with the personal cells' source (and nbgrader checksum)
 swapped for the student's (:func:`~.cases.student_sources`): a file copy and one SQL update, a few
 milliseconds, kept under ``<course>/.autograder/personal/<assignment>/<template hash>/<content hash>.db`` and
-reused while the template and the student's reference values are unchanged. The worker needs no change: the
-task simply names the student's template.
+reused while the template and the student's reference values are unchanged. A local worker needs no change:
+the task names the student's template; a remote worker (``grade --cluster``) gets the cell sources with the
+task (``Task.personal``) and makes the same file from its own template (:func:`student_gradebook`).
 """
 from __future__ import annotations
 
@@ -40,7 +41,6 @@ class AssignmentPersonal:
             raise GradingError(f"{name} has personal hidden tests but no hidden-case module {cases_dir}/{name}.py "
                                "to compute each student's reference values")
         self._numbers, self._cases, self._sources = {}, {}, {}
-        self._template_hash = {}
 
     @classmethod
     def of(cls, name: str, instructor_nb, secret: bytes | None, cases_dir=CASES_DIR) -> "AssignmentPersonal | None":
@@ -77,39 +77,51 @@ class AssignmentPersonal:
         return hashlib.sha256(json.dumps(self.sources(student), sort_keys=True).encode()).hexdigest()
 
     def gradebook(self, template_db: str, student: str, folder=None) -> str:
-        """The student's template gradebook (made if missing) under ``folder`` (default: next to the cache of
-        ``template_db``'s course)."""
-        if template_db not in self._template_hash:
-            self._template_hash[template_db] = file_sha256(template_db)
-        template_hash = self._template_hash[template_db]
-        if folder is None:
-            base = cache_root(Path(template_db).parents[1]) / self.name
-            folder = base / template_hash[:16]
-            if not folder.is_dir():  # a new template: the versions made from older ones are stale
-                shutil.rmtree(base, ignore_errors=True)
-        folder = Path(folder)
-        digest = hashlib.sha256((template_hash + self.digest(student)).encode()).hexdigest()
-        path = folder / f"{digest[:32]}.db"
-        if path.exists():
-            return str(path)
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(suffix=".db.tmp", dir=folder)
-        os.close(fd)
-        try:
-            shutil.copyfile(template_db, tmp)
-            db = sqlite3.connect(tmp)
-            try:
-                with db:
-                    for gid, (source, checksum) in self.sources(student).items():
-                        changed = db.execute("UPDATE source_cell SET source = ?, checksum = ? WHERE name = ?",
-                                             (source, checksum, gid)).rowcount
-                        if changed != 1:
-                            raise GradingError(f"{self.name}: the gradebook template has {changed} cells named "
-                                               f"{gid!r} (expected one); regenerate it with --force")
-            finally:
-                db.close()
-            os.replace(tmp, path)  # complete or absent, even if interrupted
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
+        """The student's template gradebook (made if missing), by default in the cache of ``template_db``'s
+        course folder."""
+        return student_gradebook(template_db, self.sources(student), folder, self.name)
+
+
+_TEMPLATE_HASHES: dict = {}
+
+
+def student_gradebook(template_db: str, sources: dict, folder=None, name: str = "") -> str:
+    """A copy of ``template_db`` whose cells ``sources`` (``{grade_id: (source, checksum)}``) are swapped in:
+    ``folder/<content hash>.db``, reused when it exists (default ``folder``: the personal cache of the course
+    folder ``template_db`` belongs to, one sub-folder per template; older templates' versions are removed)."""
+    stat = os.stat(template_db)
+    signature = (os.path.realpath(template_db), stat.st_mtime_ns, stat.st_size)
+    if _TEMPLATE_HASHES.get(template_db, (None,))[0] != signature:
+        _TEMPLATE_HASHES[template_db] = (signature, file_sha256(template_db))
+    template_hash = _TEMPLATE_HASHES[template_db][1]
+    if folder is None:
+        base = cache_root(Path(template_db).parents[1]) / (name or Path(template_db).stem)
+        folder = base / template_hash[:16]
+        if not folder.is_dir():  # a new template: the versions made from older ones are stale
+            shutil.rmtree(base, ignore_errors=True)
+    folder = Path(folder)
+    digest = hashlib.sha256((template_hash + json.dumps(sources, sort_keys=True)).encode()).hexdigest()
+    path = folder / f"{digest[:32]}.db"
+    if path.exists():
         return str(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix=".db.tmp", dir=folder)
+    os.close(fd)
+    try:
+        shutil.copyfile(template_db, tmp)
+        db = sqlite3.connect(tmp)
+        try:
+            with db:
+                for gid, (source, checksum) in sources.items():
+                    changed = db.execute("UPDATE source_cell SET source = ?, checksum = ? WHERE name = ?",
+                                         (source, checksum, gid)).rowcount
+                    if changed != 1:
+                        raise GradingError(f"{name or template_db}: the gradebook template has {changed} cells "
+                                           f"named {gid!r} (expected one); regrade with --force")
+        finally:
+            db.close()
+        os.replace(tmp, path)  # complete or absent, even if interrupted
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return str(path)
