@@ -119,11 +119,27 @@ def _own_version() -> int:
     return digest
 
 
+def _encrypt_kernel_transport() -> None:
+    """Chapters execute in kernels with CurveZMQ-encrypted transport.
+
+    ipykernel 7.4 warns "Kernel is running over TCP without encryption" (once per chapter in the build log)
+    unless the kernel manager provisions CurveZMQ keys, which jupyter_client 8.10 does only when its
+    ``KernelManager.transport_encryption`` is "auto" or "required" (default: "disabled"). myst-nb offers no
+    way to configure the kernel manager it creates, so the default is set here, for the kernels this
+    Sphinx process starts: "auto" encrypts wherever the kernelspec declares support (ipykernel's does).
+    """
+    from jupyter_client.manager import KernelManager
+
+    KernelManager.class_traits()["transport_encryption"].default_value = "auto"
+
+
 def setup(app: Sphinx) -> dict:
+    _encrypt_kernel_transport()
     app.connect("config-inited", _configure)
     app.connect("builder-inited", _stage_static_files)
     app.connect("html-page-context", _clean_page_assets, priority=900)
     app.add_css_file("book.css")
     assignments.setup(app)
     search.setup(app)
-    return {"version": "1", "env_version": _own_version(), "parallel_read_safe": True, "parallel_write_safe": True}
+    return {"version": "1", "env_version": _own_version(), "parallel_read_safe": True,
+            "parallel_write_safe": False}   # book_html.search collects the pages' text while they are written
