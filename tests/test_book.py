@@ -163,7 +163,7 @@ def _download_target(page: Path, link) -> Path:
 
 
 def check_chapters_end_with_exercises_and_assignment_download(html: Path):
-    """Every numbered chapter's last section is "Exercises", and it links (a download, so the book carries the
+    """Every chapter's last section is "Exercises", and it links (a download, so the book carries the
     file and works offline) to a byte-identical copy of a released student notebook."""
     released = {nb.read_bytes(): name for name, nb in _released_notebooks().items()}
     for doc in _chapter_docs():

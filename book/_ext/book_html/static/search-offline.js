@@ -37,7 +37,7 @@
     var out = [], pos = 0;
     var firstClose = text.search(CLOSE), firstOpen = text.search(OPEN);
     if (firstClose >= 0 && (firstOpen < 0 || firstClose < firstOpen)) {   // starts inside a formula
-      out.push({ text: "… " });
+      out.push({ text: "… ", cut: true });
       pos = firstClose + 2;
     }
     while (pos < text.length) {
@@ -47,7 +47,7 @@
       out.push({ text: text.slice(pos, open.index) });
       CLOSE.lastIndex = open.index + 2;
       var close = CLOSE.exec(text);
-      if (!close) { out.push({ text: " …" }); break; }                  // ends inside a formula
+      if (!close) { out.push({ text: " …", cut: true }); break; }       // ends inside a formula
       out.push({ tex: text.slice(open.index + 2, close.index) });
       pos = close.index + 2;
     }
@@ -56,7 +56,7 @@
 
   function typesetSnippet(p) {
     var parts = pieces(p.textContent);
-    if (!parts.some(function (x) { return x.tex !== undefined; })) return;
+    if (!parts.some(function (x) { return x.tex !== undefined || x.cut; })) return;
     p.textContent = "";
     parts.forEach(function (x) {
       if (x.tex === undefined) { p.appendChild(document.createTextNode(x.text)); return; }
