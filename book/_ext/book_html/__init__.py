@@ -23,6 +23,8 @@ from pathlib import Path
 from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
 
+from kernel_transport import use_encrypted_kernel_transport
+
 from . import assignments, search
 
 HERE = Path(__file__).resolve().parent
@@ -119,22 +121,8 @@ def _own_version() -> int:
     return digest
 
 
-def _encrypt_kernel_transport() -> None:
-    """Chapters execute in kernels with CurveZMQ-encrypted transport.
-
-    ipykernel 7.4 warns "Kernel is running over TCP without encryption" (once per chapter in the build log)
-    unless the kernel manager provisions CurveZMQ keys, which jupyter_client 8.10 does only when its
-    ``KernelManager.transport_encryption`` is "auto" or "required" (default: "disabled"). myst-nb offers no
-    way to configure the kernel manager it creates, so the default is set here, for the kernels this
-    Sphinx process starts: "auto" encrypts wherever the kernelspec declares support (ipykernel's does).
-    """
-    from jupyter_client.manager import KernelManager
-
-    KernelManager.class_traits()["transport_encryption"].default_value = "auto"
-
-
 def setup(app: Sphinx) -> dict:
-    _encrypt_kernel_transport()
+    use_encrypted_kernel_transport()     # see book/_ext/kernel_transport.py
     app.connect("config-inited", _configure)
     app.connect("builder-inited", _stage_static_files)
     app.connect("html-page-context", _clean_page_assets, priority=900)
