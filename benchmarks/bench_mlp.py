@@ -9,6 +9,9 @@
 (b) The same mini-batch training, vectorised (one matrix product per layer per batch) against a
     per-sample loop written below for comparison only (one forward/backward per sample, gradients
     accumulated over the batch). Both give the same weights (checked). Figure: ``loop time / vectorised time``.
+(c) The gradient of chapter 4's 12-12-12-12 tanh network (468 parameters, one sample) by backpropagation
+    against central finite differences (``solutions.gradcheck.numerical_gradient``, two forward passes per
+    weight); the book counts the passes, this measures the time. Figure: ``differences time / backprop time``.
 
 Times are the best of several repeats (:func:`benchmarks.best_of`), measured in one run, side by side.
 """
@@ -20,7 +23,7 @@ import numpy as np
 
 from benchmarks import Figure, best_of
 from course.data import two_circles
-from solutions import mlp, training
+from solutions import gradcheck, mlp, training
 from solutions.activations import relu, relu_grad, sigmoid
 
 HIDDEN = 20
@@ -125,6 +128,25 @@ def run(quick: bool = False) -> list[Figure]:
         "MLP 2-20-1 mini-batch epoch, per-sample loop / vectorised", t_loop / t_vec,
         f"loop {t_loop * 1e3:.1f} ms, vectorised {t_vec * 1e3:.2f} ms per epoch of {len(order)} samples, "
         f"batch {BATCH}; same weights"))
+
+    # (c) one gradient by backpropagation vs by central differences (chapter 4's example network)
+    net = mlp.init_params([12, 12, 12, 12], "tanh", seed=3)
+    x1, y1 = np.random.default_rng(2).normal(size=(2, 1, 12))
+
+    def by_differences():
+        return {k: gradcheck.numerical_gradient(lambda v, k=k: mlp.loss({**net, k: v}, x1, y1, "tanh"), net[k].copy())
+                for k in net}
+
+    def by_backprop():
+        return mlp.backward(net, mlp.forward(net, x1, "tanh"), y1, "tanh")
+
+    t_fd = best_of(by_differences, 1 if quick else 3)
+    t_bp = best_of(by_backprop, 20 if quick else 200)
+    n_weights = sum(v.size for v in net.values())
+    figures.append(Figure(
+        "gradient of a 12-12-12-12 net, finite differences / backprop", t_fd / t_bp,
+        f"differences {t_fd * 1e3:.1f} ms ({2 * n_weights} forward passes), backprop {t_bp * 1e3:.3f} ms; "
+        f"{n_weights} parameters, one sample"))
     return figures
 
 
