@@ -19,7 +19,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 # `solutions` is importable from the repository root only (it is not installed).
 export PYTHONPATH := $(ROOT)
 
-.PHONY: book test venv benchmarks release clean system-deps lab
+.PHONY: book test venv benchmarks release clean system-deps lab student-edition
 
 # System programs (Debian package names) the grader and the tests need. `make venv` installs the
 # missing ones with apt-get when run as root on Debian/Ubuntu; otherwise it names them and how to get them.
@@ -73,6 +73,10 @@ book: venv
 	$(VENV)/bin/jupyter-book build -W -n --keep-going .
 	@touch $(BOOK_STAMP)
 	@echo "Book built: open $(ROOT)/_build/html/index.html in a browser"
+
+# The student edition (README "For instructors"): _build/student-edition/ and its zip; THROUGH=NAME releases up to NAME.
+student-edition: book
+	$(PY) -m autograder publish $(if $(THROUGH),--through $(THROUGH))
 
 test: venv
 	@mkdir -p $(IPYTHONDIR) $(MPLCONFIGDIR) $(JUPYTER_RUNTIME_DIR)

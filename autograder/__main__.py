@@ -1,4 +1,4 @@
-"""``python -m autograder COMMAND ...``: release student versions, preflight the grader, grade a class."""
+"""``python -m autograder COMMAND ...``: release student versions, preflight the grader, grade a class, publish."""
 from __future__ import annotations
 
 import importlib
@@ -10,6 +10,7 @@ COMMANDS = {
     "grade": ("autograder.grading.grade", "grade a folder of submissions: gradebook, feedback, CSV, summary"),
     "worker": ("autograder.grading.remote", "grade for a `grade --cluster URL` coordinator on this machine"),
     "answers": ("autograder.personal.answers", "print one student's personal code, numbers and reference values"),
+    "publish": ("autograder.publish", "write the student edition (book, course kit, released notebooks; no answers)"),
 }
 
 
