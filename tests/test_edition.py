@@ -60,11 +60,9 @@ LAB_START_TIMEOUT = 120
 
 #: packages only the instructor, the book build or the tests need: never in the student requirements
 INSTRUCTOR_ONLY = {"nbgrader", "jupyter-book", "sphinx", "myst-nb", "myst-parser", "pytest", "pytest-xdist",
-                   "pytest-timeout", "nbval", "jupytext", "sympy", "scikit-learn", "hypothesis", "coverage",
+                   "pytest-timeout", "nbval", "jupytext", "sympy", "hypothesis", "coverage",
                    "sqlalchemy", "alembic", "jupyter-cache", "pydata-sphinx-theme", "sphinx-book-theme"}
 
-#: remote resources the book still loads; empty once the book is fully offline (vendored MathJax, no thebe)
-REMOTE_PENDING = ("https://cdn.jsdelivr.net/npm/mathjax@3/", "https://unpkg.com/thebe@")
 
 
 # --------------------------------------------------------------------------- shared, built once per session
@@ -424,13 +422,38 @@ def test_an_output_folder_that_is_not_an_edition_is_left_alone(tmp_path):
 
 
 def test_student_requirements_are_main_pins_without_instructor_tools():
-    lines = publish.template_files(NAMES)["requirements.txt"].decode().splitlines()
+    course = publish.course_files(NAMES)
+    kit = publish.imported_packages({k: v for k, v in course.items() if k.endswith(".py")})
+    lines = publish.template_files(NAMES, kit, publish.imported_packages(course))["requirements.txt"].decode().splitlines()
     pins = [line for line in lines if line and not line.startswith("#")]
     main = set((ROOT / "requirements.txt").read_text().splitlines())
     assert set(pins) <= main, f"not pinned as in requirements.txt: {sorted(set(pins) - main)}"
     names = {re.split(r"==", p)[0].lower().replace("_", "-") for p in pins}
     assert not names & INSTRUCTOR_ONLY, f"instructor-only packages for students: {sorted(names & INSTRUCTOR_ONLY)}"
-    assert {"jupyterlab", "ipykernel", "ipywidgets", "numpy", "scipy", "matplotlib", "pillow"} <= names
+    assert {"jupyterlab", "ipykernel", "ipywidgets", "numpy", "matplotlib", "pillow"} <= names
+
+
+def test_what_the_notebooks_import_is_what_students_install():
+    files = {"a.py": b"import numpy as np\nfrom . import x\nimport os, json\n",
+             "b.ipynb": json.dumps({"cells": [{"cell_type": "code", "source": ["%matplotlib inline\n",
+                                                                             "from sklearn.datasets import load_digits"]},
+                                              {"cell_type": "markdown", "source": "import nothing"}]}).encode(),
+             "c.py": b"def f():\n    import PIL.Image\n    from course import data\n"}
+    assert publish.imported_packages(files) == ["numpy", "pillow", "scikit-learn"]
+    with pytest.raises(publish.PublishError, match="x.py imports 'solutions'"):
+        publish.imported_packages({"course/x.py": b"from solutions import mlp\n"})
+
+
+def test_book_and_edition_readme_give_the_same_two_commands():
+    """The book (read by students in the edition) tells the edition's two commands, which its Makefile has."""
+    commands = _readme_commands(publish.TEMPLATES / "README.md")
+    block = re.search(r"## How to use the book with the assignments.*?```bash\n(.*?)```",
+                      (ROOT / "book" / "intro.md").read_text(encoding="utf-8"), flags=re.S)
+    assert block and [line.split("#")[0].strip() for line in block.group(1).splitlines()] == commands
+    makefile = (publish.TEMPLATES / "Makefile").read_text(encoding="utf-8")
+    for command in commands:
+        target = command.split()[1]
+        assert command.split()[0] == "make" and re.search(rf"^{target}:", makefile, flags=re.M), command
 
 
 def test_book_chapters_do_not_show_measured_times():
@@ -482,11 +505,14 @@ def test_edition_holds_the_student_files_and_nothing_else(editions, which):
     for name in names:
         rel = f"course/assignments/{name}/{name}.ipynb"
         assert files[rel] == (ROOT / rel).read_bytes()
-    # the book's downloads are the edition's own notebooks
+    # the book offers every released notebook, as a copy of the edition's own, and nothing else
+    offered = set()
     for rel, data in files.items():
         if rel.startswith("book/") and rel.endswith(".ipynb"):
             stem = rel.rsplit("/", 1)[1][:-len(".ipynb")]
             assert stem in names and data == files[f"course/assignments/{stem}/{stem}.ipynb"], rel
+            offered.add(stem)
+    assert offered == set(names)
     readme = files["README.md"].decode()
     assert readme.startswith(publish.MARKER) and "For students" not in readme
     for name in NAMES:
@@ -538,6 +564,7 @@ def test_through_leaves_later_assignments_out(editions):
             assert f"{name}.ipynb" not in rel and f"/{name}/" not in rel, rel
             assert data != notebook, f"{rel} is the notebook of {name}"
     link = re.compile(r'href="([^"]*)"')
+    replaced = 0
     for rel, data in full.items():
         if not rel.endswith(".html"):
             continue
@@ -547,9 +574,11 @@ def test_through_leaves_later_assignments_out(editions):
             offered = [t for t in targets if t.split("#")[0].endswith(f"/{name}.ipynb")]
             assert not [t for t in link.findall(page) if html.unescape(t).split("#")[0].endswith(f"/{name}.ipynb")]
             assert page.count("(not released yet)") >= len(offered), f"{rel}: a link to {name} vanished without a note"
+            replaced += len(offered)
         for name in publish.released(THROUGH):   # the released downloads stay
             assert [t for t in targets if t.endswith(f"/{name}.ipynb")] == \
                    [html.unescape(t) for t in link.findall(page) if html.unescape(t).endswith(f"/{name}.ipynb")]
+    assert replaced >= len(UNRELEASED), "the full book links each assignment's notebook (its Assignments page)"
 
 
 def _references(page: Path) -> list[tuple[str, str]]:
@@ -574,8 +603,8 @@ def _references(page: Path) -> list[tuple[str, str]]:
 @pytest.mark.book
 @pytest.mark.timeout(BOOK_TIMEOUT + 300)
 def test_book_opens_offline(editions, which):
-    """Every page's links and assets (and the stylesheets' url()s) resolve inside the edition's book; nothing is
-    loaded from the network except what is listed in REMOTE_PENDING; links *to* other sites (citations) stay."""
+    """Every page's links and assets (and the stylesheets' url()s) resolve inside the edition's book, and nothing
+    is loaded from the network (MathJax is vendored); links *to* other sites (the cited web pages) stay."""
     book = getattr(editions, which) / "book"
     pages = sorted(p for p in book.rglob("*.html") if "_static" not in p.relative_to(book).parts)  # not the theme's macros
     assert (book / "index.html").is_file() and len(pages) >= len(publish.released(None))
@@ -596,8 +625,7 @@ def test_book_opens_offline(editions, which):
         if not target.is_relative_to(book.resolve()) or not target.exists():
             missing.append(f"{source.relative_to(book)} -> {url}")
     assert not missing, f"{len(missing)} broken local references, e.g. {missing[:10]}"
-    unexpected = sorted(u for u in remote if not u.startswith(REMOTE_PENDING))
-    assert not unexpected, f"the book loads from the network: {unexpected}"
+    assert not remote, f"the book loads from the network: {sorted(remote)}"
 
 
 @pytest.mark.slow
