@@ -12,9 +12,10 @@ outputs embedded) and ``autograder/hidden_cases/`` are the answer key. Students 
     book/                       the built HTML book (_build/html), works offline
     course/                     the student kit and the released notebooks course/assignments/NAME/
 
-``--through NAME`` publishes the assignments up to NAME only (course order, :data:`autograder.authoring.release.ASSIGNMENTS`): the
-later ones are left out of ``course/assignments/`` and out of the book, whose download links to them become a
-plain "not released yet" note (the book is the same for everybody otherwise, so it is not rebuilt).
+``--through NAME`` publishes the assignments up to NAME only (in the course order of
+:data:`autograder.authoring.release.ASSIGNMENTS`): the later ones are left out of ``course/assignments/`` and
+out of the book, whose download links to them become a plain "not released yet" note (the book is the same for
+everybody otherwise, so it is not rebuilt).
 
 The output is byte-identical for the same sources: files are written in sorted order, the zip has fixed
 timestamps and permissions, and nothing records when or where it was built. An existing output folder is
