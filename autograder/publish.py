@@ -7,10 +7,10 @@ outputs embedded) and ``autograder/hidden_cases/`` are the answer key. Students 
     Makefile                    venv: .venv from requirements.txt + the course kit; lab: JupyterLab
     requirements.txt            the main pins of what students run (no nbgrader, no book tooling, no test tools)
     pyproject.toml, LICENSE     installs the package `course` only; MIT
-    jupyter/                    switches nbgrader's instructor extensions off in `make lab`
     .github/workflows/pages.yml publishes book/ to GitHub Pages
     book/                       the built HTML book (_build/html), works offline
     course/                     the student kit and the released notebooks course/assignments/NAME/
+                                (course/jupyter: `make lab`'s configuration, nbgrader's instructor tools off)
 
 ``--through NAME`` publishes the assignments up to NAME only (in the course order of
 :data:`autograder.authoring.release.ASSIGNMENTS`): the later ones are left out of ``course/assignments/`` and
@@ -53,8 +53,6 @@ TEMPLATE_FILES = {
     "LICENSE": ("LICENSE", True),
     "gitignore": (".gitignore", False),
     "pages.yml": (".github/workflows/pages.yml", False),
-    "jupyter/jupyter_server_config.json": ("jupyter/jupyter_server_config.json", False),
-    "jupyter/labconfig/page_config.json": ("jupyter/labconfig/page_config.json", False),
 }
 
 #: what the student's environment needs besides the packages the kit and the notebooks import
@@ -181,6 +179,15 @@ def imported_packages(files: dict[str, bytes]) -> list[str]:
     return sorted(needed, key=str.lower)
 
 
+def _setuptools_tables() -> str:
+    """The ``[tool.setuptools...]`` tables of the course's pyproject.toml, as written there (what `course` is)."""
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    tables = re.findall(r"^\[tool\.setuptools[^\]]*\]\n(?:(?!\[).*\n|\n)*", text, flags=re.M)
+    if not tables:
+        raise PublishError("pyproject.toml has no [tool.setuptools] table saying which package to install")
+    return "\n".join(t.strip() + "\n" for t in tables)
+
+
 def template_files(names, kit_packages, student_packages) -> dict[str, bytes]:
     """The edition's own files from ``autograder/edition/``: the released list, version, licence holder and the
     kit's dependencies filled in, and requirements.txt with the pins of ``student_packages`` and what they need."""
@@ -194,7 +201,8 @@ def template_files(names, kit_packages, student_packages) -> dict[str, bytes]:
     if len(names) < len(ASSIGNMENTS):
         listing += "\n\nMore assignments are released during the term."
     values = {"assignments": listing, "version": project["version"], "year": str(book["copyright"]),
-              "holder": book["author"], "dependencies": ", ".join(f'"{p}"' for p in kit_packages)}
+              "holder": book["author"], "dependencies": ", ".join(f'"{p}"' for p in kit_packages),
+              "setuptools": _setuptools_tables()}
     files = {}
     for source, (target, fill) in TEMPLATE_FILES.items():
         text = (TEMPLATES / source).read_text(encoding="utf-8")

@@ -12,6 +12,9 @@
 (c) The gradient of chapter 4's 12-12-12-12 tanh network (468 parameters, one sample) by backpropagation
     against central finite differences (``solutions.gradcheck.numerical_gradient``, two forward passes per
     weight); the book counts the passes, this measures the time. Figure: ``differences time / backprop time``.
+(d) The gradient of a 3-4-2 network on 5 samples through the scalar autograd engine (``solutions.autograd.mlp_loss``:
+    build the graph, then ``backward``) against the matrix form (``solutions.mlp.backward``), as in the chapter
+    "backpropagation on a graph". Figure: ``scalar graph time / matrix time``.
 
 Times are the best of several repeats (:func:`benchmarks.best_of`), measured in one run, side by side.
 """
@@ -23,7 +26,7 @@ import numpy as np
 
 from benchmarks import Figure, best_of
 from course.data import two_circles
-from solutions import gradcheck, mlp, training
+from solutions import autograd, gradcheck, mlp, training
 from solutions.activations import relu, relu_grad, sigmoid
 
 HIDDEN = 20
@@ -147,6 +150,22 @@ def run(quick: bool = False) -> list[Figure]:
         "gradient of a 12-12-12-12 net, finite differences / backprop", t_fd / t_bp,
         f"differences {t_fd * 1e3:.1f} ms ({2 * n_weights} forward passes), backprop {t_bp * 1e3:.3f} ms; "
         f"{n_weights} parameters, one sample"))
+
+    # (d) the same gradient through a graph of scalar nodes vs the matrix form (the autograd chapter's network)
+    acts = ["tanh", "sigmoid"]
+    small = mlp.init_params([3, 4, 2], acts, seed=1)
+    rng = np.random.default_rng(0)
+    X5, Y5 = rng.normal(size=(5, 3)), rng.uniform(size=(5, 2))
+
+    def by_graph():
+        loss, _ = autograd.mlp_loss(small, X5, Y5, acts)
+        loss.backward()
+
+    t_graph = best_of(by_graph, 3 if quick else 10)
+    t_matrix = best_of(lambda: mlp.backward(small, mlp.forward(small, X5, acts), Y5, acts), 20 if quick else 200)
+    figures.append(Figure(
+        "gradient of a 3-4-2 net, scalar autograd graph / matrix form", t_graph / t_matrix,
+        f"graph {t_graph * 1e3:.2f} ms, matrix {t_matrix * 1e3:.3f} ms; 5 samples"))
     return figures
 
 

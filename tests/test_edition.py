@@ -30,7 +30,9 @@ import shutil
 import signal
 import subprocess
 import sys
+import textwrap
 import time
+import tomllib
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -191,10 +193,31 @@ def _regions(source: str, begin: str, end: str) -> list[str]:
     return re.findall(re.escape(begin) + r"(.*?)" + re.escape(end), source, flags=re.S)
 
 
+@functools.lru_cache(maxsize=None)
+def _asked_functions() -> frozenset[str]:
+    """Names of the functions and methods the assignments ask students to write (defined in answer regions)."""
+    return frozenset(name for n in NAMES for cell in _instructor(n).cells if cell.cell_type == "code"
+                     and nbcells.SOLUTION_BEGIN in cell.source for name in re.findall(r"^\s*def\s+(\w+)", cell.source, re.M))
+
+
+def _reference_functions(asked: bool) -> list[str]:
+    """Lines of the reference package's functions that are (or are not) answers to an assignment."""
+    out = []
+    for path in sorted((ROOT / "solutions").glob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        lines = source.splitlines()
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and (node.name in _asked_functions()) == asked:
+                out += _code_lines(textwrap.dedent("\n".join(lines[node.lineno - 1:node.end_lineno])))
+    return out
+
+
+@functools.lru_cache(maxsize=None)
 def _public_text() -> str:
     """What every student may see: the instructor notebooks without solution and hidden regions, the course
-    kit's sources and the book's chapters (all published by design)."""
-    public = []
+    kit's sources, the book's chapters, and the reference code of what no assignment asks for (the book may show
+    it; a line it shares with an answer, such as an operation's ``out._backward = _backward``, gives nothing away)."""
+    public = [line.strip() for line in _reference_functions(asked=False)]
     for name in NAMES:
         for cell in _instructor(name).cells:
             if cell.cell_type == "markdown" and cell.metadata.get("nbgrader", {}).get("solution"):
@@ -227,8 +250,13 @@ def _distinctive(lines, public: str, min_len: int) -> set[str]:
 
 @functools.lru_cache(maxsize=None)
 def _secret_lines() -> dict[str, set[str]]:
-    """kind -> distinctive lines: the answers (solution regions and the reference package), the hidden tests and
-    the hidden cases' generators."""
+    """kind -> distinctive lines: the answers, the hidden tests and the hidden cases' generators.
+
+    The answers are the solution regions of the instructor notebooks, and the reference package's functions that
+    bear the name of a function an assignment asks for (``backward``, ``topological_order``, ...): shown in any
+    wording they answer the question. The rest of ``solutions/`` (a formula the book explains with its code, a
+    plotting helper) is not an answer to anything.
+    """
     public = _public_text()
     solution, hidden = [], []
     for name in NAMES:
@@ -238,7 +266,7 @@ def _secret_lines() -> dict[str, set[str]]:
             else:
                 solution += "\n".join(_regions(cell.source, nbcells.SOLUTION_BEGIN, nbcells.SOLUTION_END)).splitlines()
                 hidden += "\n".join(_regions(cell.source, nbcells.HIDDEN_BEGIN, nbcells.HIDDEN_END)).splitlines()
-    reference = [line for p in sorted((ROOT / "solutions").glob("*.py")) for line in _code_lines(p.read_text(encoding="utf-8"))]
+    reference = _reference_functions(asked=True)
     cases = [line for p in sorted(nbcells.CASES_DIR.glob("*.py")) for line in _code_lines(p.read_text(encoding="utf-8"))]
     return {"solution region": _distinctive(solution, public, 16), "hidden test": _distinctive(hidden, public, 16),
             "reference package": _distinctive(reference, public, 24), "hidden-case generator": _distinctive(cases, public, 24)}
@@ -497,8 +525,8 @@ def test_edition_holds_the_student_files_and_nothing_else(editions, which):
     names = NAMES if which == "full" else publish.released(THROUGH)
     files = _files(folder)
     tops = {rel.split("/")[0] for rel in files}
-    assert tops == {".github", ".gitignore", "LICENSE", "Makefile", "README.md", "book", "course", "jupyter",
-                    "pyproject.toml", "requirements.txt"}
+    assert tops == {".github", ".gitignore", "LICENSE", "Makefile", "README.md", "book", "course", "pyproject.toml",
+                    "requirements.txt"}
     tracked = subprocess.run(["git", "ls-files", "course"], cwd=ROOT, capture_output=True, text=True, check=True)
     kit = {rel for rel in tracked.stdout.split() if not any(f"/assignments/{n}/" in rel for n in NAMES if n not in names)}
     assert {rel for rel in files if rel.startswith("course/")} == kit
@@ -518,8 +546,9 @@ def test_edition_holds_the_student_files_and_nothing_else(editions, which):
     for name in NAMES:
         assert (f"course/assignments/{name}/{name}.ipynb" in readme) == (name in names)
     assert "MIT License" in files["LICENSE"].decode()
-    pyproject = files["pyproject.toml"].decode()
-    assert 'packages = ["course", "course.assignments"]' in pyproject and "solutions" not in pyproject
+    pyproject = tomllib.loads(files["pyproject.toml"].decode())
+    assert pyproject["tool"]["setuptools"] == tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert "solutions" not in files["pyproject.toml"].decode()
     # the zip holds the same files, under one folder
     members = _zip_members(folder.with_name(folder.name + ".zip"))
     assert members == {f"{folder.name}/{rel}": data for rel, data in files.items()}
@@ -591,8 +620,9 @@ def _references(page: Path) -> list[tuple[str, str]]:
         for attr in ("href", "src", "data"):
             if tag.get(attr):
                 refs.append((tag.name, tag[attr]))
-        if tag.name in ("script",) and tag.string:
-            refs += [("script", u) for u in re.findall(r"https?://[^\s\"'`)]+", tag.string)]
+        if tag.name in ("script",) and tag.string:   # a URL a script may load (not an XML namespace name)
+            refs += [("script", u) for u in re.findall(r"https?://[^\s\"'`)]+", tag.string)
+                     if not u.startswith("http://www.w3.org/")]
     for style in soup.find_all("style"):
         refs += [("style", u) for u in re.findall(r"url\(\s*['\"]?([^'\")]+)", style.get_text())]
     return refs
@@ -647,6 +677,10 @@ def test_readme_commands_set_up_and_start_jupyterlab(student, tmp_path):
     extra = {n: v for n, v in installed.items() if pins.get(n) != v and n not in ("pip", "setuptools", "wheel")}
     assert extra == {"backprop-from-the-ground-up-student": installed.get("backprop-from-the-ground-up-student")}, extra
     assert not set(installed) & INSTRUCTOR_ONLY
+    for package in ("solutions", "autograder"):   # nothing installed provides the instructor's packages
+        probe = subprocess.run([str(student.python), "-c", f"import {package}"], cwd=tmp_path, capture_output=True,
+                               text=True, env=_student_env(tmp_path))
+        assert probe.returncode != 0 and "ModuleNotFoundError" in probe.stderr, probe.stderr
 
     state = tmp_path / "state"
     nbgrader_ext = Path(sys.prefix) / "share/jupyter/labextensions/@jupyter/nbgrader"
@@ -675,9 +709,11 @@ def test_readme_commands_set_up_and_start_jupyterlab(student, tmp_path):
         assert "python3" in json.loads(get("/api/kernelspecs"))["kernelspecs"]
         page = re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>', get("/lab"), re.S)
         config = json.loads(page.group(1))
-        grader = [e["name"] for e in config["federated_extensions"] if "nbgrader" in e["name"]]
-        assert not nbgrader_ext.is_dir() or grader, "the planted nbgrader labextension was not even seen"
-        assert set(grader) <= set(config["disabledExtensions"]), (grader, config["disabledExtensions"])
+        seen = [e["name"] for e in config["federated_extensions"] if "nbgrader" in e["name"]]
+        assert not nbgrader_ext.is_dir() or seen == ["@jupyter/nbgrader"], "the planted nbgrader labextension is unseen"
+        disabled = set(config["disabledExtensions"])
+        for plugin in ("create-assignment", "formgrader", "course-list", "assignment-list"):   # instructor tools
+            assert {"@jupyter/nbgrader", f"@jupyter/nbgrader:{plugin}"} & disabled, (plugin, disabled)
         with pytest.raises(urllib.error.HTTPError) as err:
             get("/formgrader")
         assert err.value.code == 404
@@ -719,6 +755,11 @@ def _completed(name: str) -> nbformat.NotebookNode:
     return nb
 
 
+#: how a visible test fails on a blank answer: the stub's NotImplementedError, the kit's StudentCodeError naming the
+#: function not written yet, a failed check, or an answer variable not defined yet
+PLAIN_ERRORS = ("NotImplementedError", "StudentCodeError", "AssertionError", "NameError")
+
+
 def _has_code(source: str) -> bool:
     """A test cell whose released version still checks something (a hidden test keeps its docstring and imports)."""
     return any(not (isinstance(s, (ast.Import, ast.ImportFrom)) or isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
@@ -750,7 +791,7 @@ def test_assignments_run_in_the_student_environment(student, tmp_path):
         visible = [c for c in blank if c["test"] and _has_code(c["source"])]
         assert visible, f"{name}: no visible test"
         for cell in visible:
-            assert cell["error"] and cell["error"].split(":")[0] in ("NotImplementedError", "AssertionError", "NameError"), \
+            assert cell["error"] and cell["error"].split(":")[0] in PLAIN_ERRORS, \
                 f"{name}/{cell['grade_id']}: a blank answer gives {cell['error']!r}"
         failing = [(c["grade_id"], c["error"]) for c in done if c["error"]]
         assert not failing, f"{name} completed: {failing}"
