@@ -693,7 +693,7 @@ def test_readme_commands_set_up_and_start_jupyterlab(student, tmp_path):
         lab = subprocess.Popen([*shlex.split(commands[1]), f"ARGS={args}"], cwd=edition, env=env, stdout=out,
                                stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        server = _wait_for_server(state / "jupyter_runtime_dir", lab, log)
+        server = _wait_for_server(state / "jupyter_runtime_dir", lab, log, env["JUPYTER_TOKEN"])
         assert server["hostname"] == "127.0.0.1" and server["root_dir"] == str(edition / "course" / "assignments")
 
         def get(path):
@@ -726,20 +726,28 @@ def test_readme_commands_set_up_and_start_jupyterlab(student, tmp_path):
             lab.wait()
 
 
-def _wait_for_server(runtime: Path, lab: subprocess.Popen, log: Path) -> dict:
+def _wait_for_server(runtime: Path, lab: subprocess.Popen, log: Path, token: str) -> dict:
+    """The running server's info, once it answers. jupyter_server writes its info file (port included) before its
+    event loop starts listening on that port, so the file alone does not mean it is serving yet."""
     deadline = time.monotonic() + LAB_START_TIMEOUT
-    while time.monotonic() < deadline:
-        for info in runtime.glob("jpserver-*.json"):
+    server = None
+    while time.monotonic() < deadline and lab.poll() is None:
+        if server is None:
+            for info in runtime.glob("jpserver-*.json"):
+                try:
+                    server = json.loads(info.read_text()) or None
+                except ValueError:   # being written
+                    pass
+        if server is not None:
+            request = urllib.request.Request(f"http://127.0.0.1:{server['port']}/api/status",
+                                             headers={"Authorization": f"token {token}"})
             try:
-                server = json.loads(info.read_text())
-            except ValueError:   # being written
-                continue
-            if server.get("port"):
-                return server
-        if lab.poll() is not None:
-            break
+                with urllib.request.urlopen(request, timeout=10):
+                    return server
+            except (urllib.error.URLError, ConnectionError):   # not listening yet
+                pass
         time.sleep(0.2)
-    pytest.fail(f"JupyterLab did not start (exit {lab.poll()}):\n{log.read_text()[-3000:]}")
+    pytest.fail(f"JupyterLab did not start serving (exit {lab.poll()}):\n{log.read_text()[-3000:]}")
 
 
 def _completed(name: str) -> nbformat.NotebookNode:
