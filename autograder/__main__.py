@@ -8,6 +8,8 @@ COMMANDS = {
     "release": ("autograder.authoring.release", "validate the sources and regenerate course/assignments/"),
     "preflight": ("autograder.grading.preflight", "check that this environment grades the reference full and a blank zero"),
     "grade": ("autograder.grading.grade", "grade a folder of submissions: gradebook, feedback, CSV, summary"),
+    "report": ("autograder.grading.refresh", "rewrite CSV, summary and feedback from the gradebook (hand scores)"),
+    "export": ("autograder.grading.export", "grades back to the LMS: Canvas or Moodle import CSV, or a wide CSV"),
     "worker": ("autograder.grading.remote", "grade for a `grade --cluster URL` coordinator on this machine"),
     "answers": ("autograder.personal.answers", "print one student's personal code, numbers and reference values"),
     "publish": ("autograder.publish", "write the student edition (book, course kit, released notebooks; no answers)"),

@@ -75,13 +75,13 @@ EXPECTED = {
     "minus": ("graded", 0, 3, 3),
 }
 
-EXPECTED_CSV = """student,assignment,status,score,max_score,add,mul,why_commutative,problems
-blank,00_fixture,graded,0,7,0,0,,
-correct,00_fixture,graded,6,7,3,3,,
-minus,00_fixture,graded,3,7,0,3,,
-partial,00_fixture,graded,3,7,3,0,,
-wrong_add,00_fixture,graded,3,7,0,3,,
-wrong_mul,00_fixture,graded,3,7,3,0,,
+EXPECTED_CSV = """student,assignment,status,score,max_score,submitted,late_by_hours,late_penalty,add,mul,why_commutative,problems
+blank,00_fixture,graded,0,7,,,,0,0,,
+correct,00_fixture,graded,6,7,,,,3,3,,
+minus,00_fixture,graded,3,7,,,,0,3,,
+partial,00_fixture,graded,3,7,,,,3,0,,
+wrong_add,00_fixture,graded,3,7,,,,0,3,,
+wrong_mul,00_fixture,graded,3,7,,,,3,0,,
 """
 
 
@@ -270,14 +270,16 @@ def test_course_folder_inside_the_repository_must_be_ignored(tmp_path, capsys):
 def test_flat_lms_export_names(tmp_path):
     for name in ["alice_00_fixture.ipynb", "bob_smith_00_fixture.ipynb", "carol_00_fixture (1).ipynb",
                  "dave_LATE_00_fixture.ipynb", "erin_00-Fixture.ipynb", "notes.txt", "random.ipynb"]:
-        (tmp_path / name).write_text("{}")
-    found = intake.discover(str(tmp_path), [FIXTURE])
+        (tmp_path / "in" / name).parent.mkdir(exist_ok=True)
+        (tmp_path / "in" / name).write_text("{}")
+    found = intake.discover(str(tmp_path / "in"), [FIXTURE], course_root=str(tmp_path / "course"))
     assert found.layout == "flat"
     assert [(s.student, s.assignment) for s in found.submissions] == [
         ("alice", FIXTURE), ("bob_smith", FIXTURE), ("carol", FIXTURE), ("dave", FIXTURE), ("erin", FIXTURE)]
     carol = next(s for s in found.submissions if s.student == "carol")
-    assert "copy suffix" in carol.notes[0]
-    assert any("random.ipynb" in w for w in found.warnings) and any("notes.txt" in w for w in found.warnings)
+    assert "the file was named 'carol_00_fixture (1).ipynb'" in carol.notes[0]
+    assert carol.notebook == str(tmp_path / "course" / "submitted" / "carol" / FIXTURE / f"{FIXTURE}.ipynb")
+    assert sorted(path for _, path, _ in found.skipped) == ["notes.txt", "random.ipynb"]
 
 
 # --------------------------------------------------------------------------- a real assignment

@@ -240,6 +240,10 @@ def prepare_assignment(course_root: str, name: str, db_url: str, source_dir=SOUR
         generate_assignment(course_root, name, db_url)  # the instructor's gradebook and release/
         with open(stamp, "w") as f:
             f.write(source_hash + "\n")
+    else:
+        from .database import gradebook_has_assignment
+        if not gradebook_has_assignment(db_url, name):  # another gradebook (--db-url changed): put it there too
+            generate_assignment(course_root, name, db_url)
     return PreparedAssignment(name, source_hash, dest_dir, release_path, template_db, assignment_spec(name, nb))
 
 

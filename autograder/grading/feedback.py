@@ -48,7 +48,7 @@ def failure_text(cell: CellResult) -> str:
 
 def render(result: Result, spec: AssignmentSpec) -> str:
     """The feedback page of one student for one assignment (a complete HTML document)."""
-    got, top = result.total, result.max_total
+    top = result.max_total
     desc = {c.grade_id: c.description for c in spec.cells}
     rows = []
     for question in spec.questions:
@@ -57,10 +57,10 @@ def render(result: Result, spec: AssignmentSpec) -> str:
         q_max = sum(c.max_points for c in cells)
         rows.append(f'<tr><th colspan="3">Question <code>{escape(question)}</code></th>'
                     f"<th>{fmt_points(q_got)} / {fmt_points(q_max)}</th></tr>")
+        rows += grader_comment_rows(result, question)
         for c in cells:
-            if not c.auto:
-                state = ('<span class="manual">no answer given</span>' if c.no_response
-                         else '<span class="manual">graded by hand later</span>')
+            if c.by_hand or not c.auto:
+                state = hand_graded_state(result, c)
             elif c.points is not None and c.points >= c.max_points:
                 state = '<span class="pass">passed</span>'
             elif c.points:
@@ -89,13 +89,47 @@ def render(result: Result, spec: AssignmentSpec) -> str:
                      "</code>.</p>")
     for note in personal.get("notes", []):
         boxes.append(f"<p>Note: {escape(note)}.</p>")
+    boxes += late_boxes(result)
     box = f'<div class="box">{"".join(boxes)}</div>' if boxes else ""
     title = f"{escape(result.assignment)} — feedback for {escape(result.student)}"
     return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title><style>{CSS}</style>"
-            f"</head><body><h1>{title}</h1><p>Score: <b>{fmt_points(got)} / {fmt_points(top)}</b></p>{box}"
+            f"</head><body><h1>{title}</h1><p>Score: <b>{fmt_points(result.final_score)} / {fmt_points(top)}</b>"
+            f"{late_score_note(result)}</p>{box}"
             f"<table><tr><th>test</th><th>result</th><th>message</th><th>points</th></tr>{''.join(rows)}"
             f"</table><p><small>Tests marked hidden are run by the grader but their code is not shown."
             f"</small></p></body></html>\n")
+
+
+def hand_graded_state(result: Result, c: CellResult) -> str:
+    """A hand-graded cell (or a test score a grader set): graded, waiting, changed since graded, or unanswered."""
+    if c.no_response and not c.by_hand:
+        return '<span class="manual">no answer given</span>'
+    if c.by_hand:
+        return '<span class="manual">graded by hand</span>'
+    if c.grade_id in (result.regrade or {}):
+        return '<span class="manual">your answer changed after it was graded; it will be graded again</span>'
+    return '<span class="manual">graded by hand later</span>'
+
+
+def grader_comment_rows(result: Result, question: str) -> list[str]:
+    text = (result.grader_comments or {}).get(question)
+    return [f'<tr><td colspan="4" class="msg">Grader\'s comment: {escape(text)}</td></tr>'] if text else []
+
+
+def late_boxes(result: Result) -> list[str]:
+    if result.late_seconds <= 0:
+        return []
+    hours = result.late_seconds / 3600
+    penalty = (f"; the late policy deducts {fmt_points(result.late_penalty)} points" if result.late_penalty
+               else "")
+    return [f"<p><b>Late:</b> submitted {escape(result.submitted)} UTC, {hours:.1f} hours after the "
+            f"deadline{penalty}.</p>"]
+
+
+def late_score_note(result: Result) -> str:
+    if not result.late_penalty:
+        return ""
+    return f" (before the late penalty: {fmt_points(result.total)})"
 
 
 def with_feedback(task: Task, result: Result) -> Result:

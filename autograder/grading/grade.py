@@ -14,12 +14,15 @@ import sys
 import time
 
 from ..cli import add_common_options, limits_from
-from ..nbcells import sqlite_url
+from . import database
 from . import preflight as preflight_mod
 from .coursedir import GradingError, check_private, list_assignments, prepare_assignment, source_hash
+from .courseconfig import write_course_config
 from .intake import discover
 from .pool import Progress, WorkerPool, stop_cleanly_on_ctrl_c
-from .report import has_problem, open_gradebook, write_gradebook, write_reports, write_student_files
+from .refresh import add_term_options, apply_term_options, refresh
+from .report import has_problem, open_gradebook, write_gradebook, write_student_files
+from .roster import load_roster
 from .state import State
 from ..personal.grading import Personaliser, add_options as add_personal_options
 
@@ -28,7 +31,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m autograder grade", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("submissions", help="folder of submissions: submitted/<student>/<assignment>/"
-                                            "<assignment>.ipynb, or flat <student>_<assignment>.ipynb files")
+                                            "<assignment>.ipynb, flat <student>_<assignment>.ipynb files, or a "
+                                            "Canvas/Moodle/Blackboard export (folder or .zip)")
+    parser.add_argument("--roster", default=None, metavar="CSV",
+                        help="class list mapping LMS names to students: student_id, name, email, lms_user_id "
+                             "(see README)")
     parser.add_argument("--assignment", default=None, help="grade only this assignment")
     parser.add_argument("--force", action="store_true", help="regrade everything, even unchanged submissions")
     parser.add_argument("--skip-preflight", action="store_true", help="do not check reference/blank first")
@@ -38,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "--db-url (README: Grading on several machines)")
     add_common_options(parser)
     add_personal_options(parser)
+    add_term_options(parser)
     return parser
 
 
@@ -68,14 +76,18 @@ def run(args, out=sys.stdout, err=sys.stderr) -> int:
     known = list_assignments(args.source_dir)
     if not known:
         raise GradingError(f"no assignment sources found in {args.source_dir}")
-    intake = discover(submissions, known, args.assignment)  # clear errors: missing folder, unknown, empty
     check_private(course)
-    os.makedirs(course, exist_ok=True)
-    db_url = args.db_url or sqlite_url(os.path.join(course, "gradebook.db"))
+    db_url = args.db_url or database.default_url(course)
     if args.cluster:
         from .cluster import refuse_sqlite
         if refuse_sqlite(db_url):
             raise GradingError(refuse_sqlite(db_url))
+    roster = load_roster(args.roster) if args.roster else None
+    if not os.path.exists(submissions):
+        raise GradingError(f"the submissions folder {submissions} does not exist")
+    os.makedirs(course, exist_ok=True)
+    database.check(db_url)  # one plain line if the driver is missing or the server cannot be reached
+    intake = discover(submissions, known, args.assignment, course, roster)  # into course/submitted/
     for w in intake.warnings:
         err.write(f"warning: {w}\n")
 
@@ -84,10 +96,18 @@ def run(args, out=sys.stdout, err=sys.stderr) -> int:
     limits = limits_from(args)
     hashes = {n: source_hash(n, args.source_dir) for n in names}
     personal = Personaliser(course, args.source_dir, names, intake.submissions, args.secret, not args.no_personal, err)
-    state = State(course)
+    state = State(course, database.key(db_url))  # resume state of *this* gradebook
     pool = None
     try:
-        stored = state.keys()
+        policy = apply_term_options(args, state, db_url, known)
+        write_course_config(course, db_url, policy)
+        state.set_skipped(intake.skipped)
+        stamps = {(s.student, s.assignment): s.timestamp for s in intake.submissions}
+        for name in names:
+            state.set_members(name, {s.student: s.timestamp and s.timestamp.isoformat(" ")
+                                     for s in intake.submissions if s.assignment == name})
+        in_gradebook = database.graded_submissions(db_url, names)  # a state row without its submission: regrade
+        stored = {k: v for k, v in state.keys().items() if k in in_gradebook}
         todo_subs = [(sub, key) for sub in intake.submissions
                      for key in [sub.content_hash(personal.key_source(hashes[sub.assignment], sub.assignment,
                                                                       sub.student))]
@@ -105,8 +125,11 @@ def run(args, out=sys.stdout, err=sys.stderr) -> int:
                                                             problem=sub.problem))
                 for sub, key in todo_subs]
         phase("prepare assignments")
+        save_people(db_url, roster, intake)
         out.write(f"{len(intake.submissions)} submissions ({intake.layout} layout) for {', '.join(names)}; "
                   f"{len(todo)} to grade, {len(intake.submissions) - len(todo)} unchanged since the last run\n")
+        if intake.skipped:
+            out.write(f"{len(intake.skipped)} files not taken (the summary says why)\n")
         t0 = time.monotonic()
         graded = 0
         if pool is not None:
@@ -124,7 +147,9 @@ def run(args, out=sys.stdout, err=sys.stderr) -> int:
             with open_gradebook(db_url) as gb:
                 for _, result in pool.run(list(enumerate(todo)), progress):
                     result = personal.review(result, specs[result.assignment])  # flags, copies, own numbers
-                    write_gradebook(gb, result)          # 1. gradebook (committed)
+                    previous = state.get(result.student, result.assignment)
+                    write_gradebook(gb, result, previous,  # 1. gradebook (committed)
+                                    stamps.get((result.student, result.assignment)))
                     write_student_files(course, result)  # 2. feedback + autograded notebook
                     state.put(result)                    # 3. only now: "done" (resumable)
                     graded += 1
@@ -134,24 +159,37 @@ def run(args, out=sys.stdout, err=sys.stderr) -> int:
             pool = None
             phase("pool stop")
         seconds = time.monotonic() - t0
-        results = state.results(set(names))
-        current = {(s.student, s.assignment) for s in intake.submissions}
-        results = [r for r in results if (r.student, r.assignment) in current]
-        info = (f"{len(results)} submissions; graded {graded} in this run "
+        info = (f"{len(intake.submissions)} submissions; graded {graded} in this run "
                 f"({seconds:.1f} s, {'cluster' if args.cluster else args.workers} workers, cell timeout {args.timeout:g} s)")
-        paths = write_reports(course, results, specs, redraw=graded > 0)
+        paths, results = refresh(course, db_url, state, specs, redraw=True if graded else None, names=set(names))
         phase("reports")
         problems = sum(map(has_problem, results))  # the summary lists exactly these
         out.write(f"{info}\n")
         out.write(f"{problems} submissions with problems (see the summary)\n" if problems else "")
         out.write(f"CSV:      {paths['csv']}\nsummary:  {paths['summary']}\n"
                   f"feedback: {os.path.join(course, 'feedback')}/<student>/<assignment>/<assignment>.html\n"
-                  f"gradebook: {db_url}\n")
+                  f"gradebook: {database.describe(db_url)}\n"
+                  f"grade by hand: cd {course} && {os.path.join(os.path.dirname(sys.executable), 'jupyter')} lab "
+                  f"(Nbgrader > Formgrader), then python -m autograder report\n")
         return 0
     finally:
         if pool is not None:  # interrupted or failed: no waiting for anyone
             pool.close(kill=True)
         state.close()
+
+
+def save_people(db_url: str, roster, intake) -> None:
+    """The roster (or the names the LMS files gave) as nbgrader ``Student`` rows: names, email, ``lms_user_id``."""
+    from .roster import save_students
+    if roster is None and not intake.people:
+        return
+    with open_gradebook(db_url) as gb:
+        if roster is not None:
+            save_students(gb, roster)
+        else:
+            for sid, first, last, lms_user_id in intake.people:
+                gb.update_or_create_student(sid, first_name=first or None, last_name=last or None,
+                                            lms_user_id=lms_user_id or None)
 
 
 def main(argv=None) -> int:

@@ -73,6 +73,8 @@ class CellResult:
     error: dict | None = None     # {"ename": ..., "evalue": ...}
     not_run: bool = False
     no_response: bool = False
+    answer_hash: str = ""         # the answer this cell grades (sha256 of its source): a changed one voids hand scores
+    by_hand: bool = False         # points set by a grader in the gradebook (formgrader), not by the tests
 
 
 @dataclass
@@ -95,6 +97,12 @@ class Result:
     feedback_html: str = ""
     traceback: str = ""
     personal: dict = field(default_factory=dict)   # personal numbers: shown, flags, notes (autograder.personal)
+    regrade: dict = field(default_factory=dict)   # grade_id -> hand score voided because the answer changed
+    # filled from the gradebook for the reports (:mod:`.gradebook_view`; the stored result leaves them empty):
+    grader_comments: dict = field(default_factory=dict)   # answer cell -> what a grader wrote in formgrader
+    submitted: str = ""              # the submission's timestamp (UTC, ISO format), when known
+    late_seconds: float = 0.0
+    late_penalty: float = 0.0
 
     #: left out of the stored JSON (large, or for this run's eyes only)
     TRANSIENT = ("autograded", "feedback_html", "traceback")
@@ -102,6 +110,16 @@ class Result:
     @property
     def total(self) -> float:
         return sum(c.points or 0.0 for c in self.cells)
+
+    @property
+    def final_score(self) -> float:
+        """The total less any late penalty (never below zero)."""
+        return max(0.0, self.total - (self.late_penalty or 0.0))
+
+    @property
+    def pending(self) -> list[str]:
+        """Hand-graded cells still waiting for a grader."""
+        return [c.grade_id for c in self.cells if c.points is None and not c.no_response]
 
     @property
     def max_total(self) -> float:
@@ -117,7 +135,11 @@ class Result:
     def problems_text(self) -> str:
         """Everything the instructor should read about this submission (reason, then notes); "" if none."""
         parts = [self.reason] if (self.status != "graded" or self.reason) else []
-        return "; ".join(p for p in parts + list(self.notes) + list(self.personal.get("flags", [])) if p)
+        empty = {c.grade_id for c in self.cells if c.no_response}
+        regrade = [f"the answer graded by `{gid}` changed after it was graded by hand ({old:g} points, no longer "
+                   + ("counted): it is now empty and scores 0" if gid in empty else "counted): grade it again")
+                   for gid, old in sorted((self.regrade or {}).items())]
+        return "; ".join(p for p in parts + list(self.notes) + list(self.personal.get("flags", [])) + regrade if p)
 
     def to_json(self) -> dict:
         data = asdict(self)

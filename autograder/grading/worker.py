@@ -12,6 +12,7 @@ Grading one submission, job by job: :func:`read` (the notebook and the notes on 
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import shutil
@@ -23,7 +24,7 @@ import warnings
 
 import nbformat
 
-from ..nbcells import COURSE_ID, grade_id, is_graded, nbgrader_config, nbgrader_meta, sqlite_url
+from ..nbcells import COURSE_ID, grade_id, is_answer, is_graded, nbgrader_config, nbgrader_meta, sqlite_url
 from .coursedir import STUDENT_IN_SANDBOX
 from .feedback import with_feedback
 from .records import CellResult, Result, Task, blank_result
@@ -152,6 +153,12 @@ def autograde(root: str, db: str, assignment: str, executor: GuardedExecute) -> 
     return failure, capture.notes()
 
 
+def answer_hashes(nb) -> dict:
+    """``{question: sha256 of the student's answer}``: a grader's score stands only for the answer it was given to."""
+    return {grade_id(cell): hashlib.sha256(cell.source.strip().encode()).hexdigest()
+            for cell in nb.cells if is_answer(cell) and grade_id(cell)}
+
+
 def collect(task: Task, graded: nbformat.NotebookNode, db: str, events: list, notes: list) -> Result:
     """The result of a graded notebook: nbgrader's scores and comments, each graded cell's first failure,
     errors outside graded cells, and the executor's events as the reason."""
@@ -163,6 +170,7 @@ def collect(task: Task, graded: nbformat.NotebookNode, db: str, events: list, no
         submission = gb.find_submission_notebook(name, name, STUDENT_IN_SANDBOX)
         scores = {g.name: g.auto_score for g in submission.grades}
         comments = {cm.name: cm.auto_comment for cm in submission.comments}
+    answers = answer_hashes(graded)
     cells = []
     for gc in task.spec.cells:
         cell = by_id.get(gc.grade_id)
@@ -170,7 +178,8 @@ def collect(task: Task, graded: nbformat.NotebookNode, db: str, events: list, no
         cells.append(CellResult(gc.grade_id, gc.question, gc.auto, gc.max_points,
                                 points=scores.get(gc.grade_id) if gc.auto else None, error=outcome,
                                 not_run=bool(outcome and outcome["ename"] == "NotRun"),
-                                no_response=comments.get(gc.grade_id) == "No response."))
+                                no_response=comments.get(gc.grade_id) == "No response.",
+                                answer_hash=answers.get(gc.question, "")))
     cell_errors = []  # errors outside graded cells (preflight reports them for the reference)
     for index, cell in enumerate(graded.cells):
         if cell.cell_type == "code" and not is_graded(cell):

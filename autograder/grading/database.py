@@ -1,0 +1,100 @@
+"""The gradebook database: which one (a key for the resume state), how it is shown (never its password) and
+whether it can be reached (one plain line when not).
+
+Any SQLAlchemy URL nbgrader accepts works. SQLite (the default, ``<course>/gradebook.db``) needs nothing; PostgreSQL
+needs the driver ``psycopg`` (version 3, pinned in requirements.txt and in the ``postgresql`` extra of
+pyproject.toml): ``postgresql+psycopg://USER:PASSWORD@HOST:PORT/DATABASE`` (a plain ``postgresql://`` means the
+same with SQLAlchemy 2.1). Light: SQLAlchemy only, imported where used.
+"""
+from __future__ import annotations
+
+import os
+
+from ..nbcells import sqlite_url
+from .coursedir import GradingError
+
+
+def default_url(course_root: str) -> str:
+    return sqlite_url(os.path.join(course_root, "gradebook.db"))
+
+
+def describe(url: str) -> str:
+    """The URL as it may be printed: the password replaced by ``***``."""
+    from sqlalchemy.engine import make_url
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL at all: show no more than its scheme
+        return url.split(":", 1)[0] + ":…" if ":" in url else "(not a database URL)"
+
+
+def key(url: str) -> str:
+    """Which gradebook this is, for the resume state: the URL without its password (SQLite: the absolute path)."""
+    from sqlalchemy.engine import make_url
+    u = make_url(url)
+    if u.get_backend_name() == "sqlite" and u.database:
+        return "sqlite:///" + os.path.realpath(u.database)
+    return u.set(password=None).render_as_string(hide_password=False)
+
+
+def check(url: str) -> None:
+    """Connect once; raise :class:`GradingError` with one plain line if the gradebook cannot be used."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    shown = describe(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise GradingError(f"--db-url {shown!r} is not a database URL; expected e.g. "
+                           "postgresql+psycopg://USER:PASSWORD@HOST:PORT/DATABASE or sqlite:////path/gradebook.db") from None
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        folder = os.path.dirname(os.path.abspath(parsed.database or ""))
+        if parsed.database and not os.path.isdir(folder):
+            raise GradingError(f"the gradebook {shown}: folder {folder} does not exist")
+        return
+    try:
+        engine = create_engine(url)
+    except (ModuleNotFoundError, NoSuchModuleError) as exc:
+        driver = "psycopg" if backend == "postgresql" else str(getattr(exc, "name", "") or exc)
+        raise GradingError(f"the gradebook {shown} needs the database driver {driver!r}, which is not installed "
+                           f"(pip install -r requirements.txt, or pip install 'psycopg[binary]')") from None
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # DBAPI errors differ per driver: keep the driver's first line, minus any password
+        first = next((ln.strip() for ln in str(getattr(exc, "orig", exc)).splitlines() if ln.strip()), type(exc).__name__)
+        if parsed.password:
+            first = first.replace(parsed.password, "***")
+        raise GradingError(f"cannot use the gradebook {shown}: {first}") from None
+    finally:
+        engine.dispose()
+
+
+def gradebook_has_assignment(url: str, name: str) -> bool:
+    """Does the gradebook already hold ``name`` with its notebook (so nbgrader need not generate it again)?"""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    from ..nbcells import COURSE_ID
+    with Gradebook(url, COURSE_ID) as gb:
+        try:
+            assignment = gb.find_assignment(name)
+        except MissingEntry:
+            return False
+        return any(nb.name == name and nb.grade_cells for nb in assignment.notebooks)
+
+
+def graded_submissions(url: str, names) -> set:
+    """``{(student, assignment)}`` with a submission in the gradebook (a state row without one is graded again)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    from ..nbcells import COURSE_ID
+    out = set()
+    with Gradebook(url, COURSE_ID) as gb:
+        for name in names:
+            try:
+                out |= {(s.student_id, name) for s in gb.assignment_submissions(name)}
+            except MissingEntry:
+                continue
+    return out
