@@ -213,6 +213,32 @@ def test_test_cells_say_what_they_check_and_carry_points():
                 assert meta["locked"] is True
 
 
+#: what only the instructor knows: the reference package, the lecture decks by number, the hidden cases
+INSTRUCTOR_SIDE = re.compile(r"\bsolutions\.\w|`solutions`|\bimport solutions\b|\b[Dd]eck \d|hidden_cases\b")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_released_text_names_nothing_instructor_side_and_explains_the_placeholders(name):
+    """A student reads the prose, the given code and each test's description (a hidden test's first, released line):
+    none names the reference package, a lecture deck or the hidden cases; the empty "Hidden:" cells are explained."""
+    nb = nbformat.read(release.RELEASE_DIR / name / f"{name}.ipynb", as_version=4)
+    for cell in nb.cells:
+        found = INSTRUCTOR_SIDE.findall(cell.source)
+        assert not found, f"{name}: a student reads {found} in:\n{cell.source[:400]}"
+    prose = " ".join(" ".join(c.source.split()) for c in nb.cells if c.cell_type == "markdown")
+    assert any(c.source.lstrip().startswith('"""Hidden:') for c in nb.cells)
+    assert 'A test cell that shows only its description ("Hidden: ...") is a placeholder: the grader puts its hidden ' \
+           "test there when it grades, so here it runs and checks nothing." in prose
+
+
+def test_the_instructor_side_pattern_finds_what_it_should():
+    for text in ("the reference (solutions.mlp.backward)", "see `solutions`", "import solutions", "Deck 004 prints",
+                 "hidden_cases('x')"):
+        assert INSTRUCTOR_SIDE.search(text), text
+    for text in ("other correct solutions get full marks", "the reference implementation", "decks"):
+        assert not INSTRUCTOR_SIDE.search(text), text
+
+
 @pytest.mark.timeout(240)
 @pytest.mark.parametrize("name", NAMES)
 def test_reference_passes_every_test_and_a_blank_scores_zero(name, fresh):

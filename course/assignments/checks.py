@@ -18,8 +18,8 @@ import numbers
 
 import numpy as np
 
-__all__ = ["assert_close", "assert_close_dict", "assert_equal", "assert_shape", "call_without_warnings", "describe",
-           "encode_cases", "decode_cases", "LIMIT"]
+__all__ = ["assert_close", "assert_close_dict", "assert_dict", "assert_equal", "assert_shape", "assert_type",
+           "unpack", "call_without_warnings", "describe", "encode_cases", "decode_cases", "LIMIT"]
 
 _PRINT = dict(precision=6, threshold=60, edgeitems=3, linewidth=100)
 
@@ -84,6 +84,12 @@ def assert_shape(got, shape, what: str, inputs=None) -> None:
                     f"{'None' if got is None else tuple(got_shape)}", inputs)
 
 
+def _same_shape(got_arr, expected, what, inputs) -> None:
+    if got_arr.shape != expected.shape:
+        _fail(what, f"wrong shape: expected {expected.shape}, got {got_arr.shape}\n"
+                    f"  whole result: expected {_fmt(expected)}, got {_fmt(got_arr)}", inputs)
+
+
 def assert_close(got, expected, what: str, inputs=None, rtol: float = 1e-6, atol: float = 1e-9) -> None:
     r"""Fail unless ``got`` has ``expected``'s shape and :math:`|got - expected| \le atol + rtol |expected|`.
 
@@ -91,7 +97,7 @@ def assert_close(got, expected, what: str, inputs=None, rtol: float = 1e-6, atol
     """
     expected = np.asarray(expected, dtype=np.float64)
     got_arr = _as_array(got, what, inputs)
-    assert_shape(got_arr, expected.shape, what, inputs)
+    _same_shape(got_arr, expected, what, inputs)
     ok = np.isclose(got_arr, expected, rtol=rtol, atol=atol, equal_nan=True)
     if not np.all(ok):
         bad = tuple(int(i) for i in np.argwhere(~ok)[0]) if expected.ndim else ()
@@ -103,24 +109,74 @@ def assert_close(got, expected, what: str, inputs=None, rtol: float = 1e-6, atol
                     f"  whole result: expected {_fmt(expected)}, got {_fmt(got_arr)}", inputs)
 
 
+def _kind(expected) -> str:
+    """How a type is named in a hint: ``"a dict"``, ``"a Value"``, ``"a float or an int"``."""
+    kinds = expected if isinstance(expected, tuple) else (expected,)
+    return " or ".join(f"{'an' if k.__name__[0] in 'aeiouAEIOU' else 'a'} {k.__name__}" for k in kinds)
+
+
+def assert_type(got, expected, what: str, inputs=None):
+    """Fail unless ``got`` is an instance of ``expected`` (a type or a tuple of types); return ``got``.
+
+    ``None`` gets the hint that a ``return`` statement may be missing; another type is named.
+    """
+    if isinstance(got, expected):
+        return got
+    if got is None:
+        _fail(what, f"returned None (is a `return` statement missing?); it must return {_kind(expected)}", inputs)
+    _fail(what, f"returned a {type(got).__name__}; it must return {_kind(expected)}", inputs)
+
+
+def unpack(got, names, what: str, inputs=None) -> tuple:
+    """``tuple(got)`` when ``got`` holds one value per name in ``names`` (as ``a, b = got`` would unpack it).
+
+    Fails in plain words for ``None`` (a missing ``return``), a single value, or the wrong number of values::
+
+        train_minibatch(...): returned None (is a `return` statement missing?); it must return the pair (params, losses)
+    """
+    shape = f"the {'pair' if len(names) == 2 else 'tuple'} ({', '.join(names)})"
+    if got is None:
+        _fail(what, f"returned None (is a `return` statement missing?); it must return {shape}", inputs)
+    if isinstance(got, (dict, str, bytes)):
+        _fail(what, f"returned a {type(got).__name__}; it must return {shape}", inputs)
+    try:
+        values = tuple(got)
+    except TypeError:
+        _fail(what, f"returned a {type(got).__name__}; it must return {shape}", inputs)
+    if len(values) != len(names):
+        _fail(what, f"returned {len(values)} values; it must return {shape}", inputs)
+    return values
+
+
+def assert_dict(got, keys, what: str, inputs=None) -> dict:
+    """Fail unless ``got`` is a dict holding every key in ``keys``; return ``got``.
+
+    The message says in plain words what is wrong: ``None`` (a missing ``return``), another type, or which keys
+    are missing (and which the dict has).
+    """
+    keys = list(keys)
+    listed = ", ".join(map(str, keys))
+    if got is None:
+        _fail(what, f"returned None (is a `return` statement missing?); it must return a dict with the keys {listed}",
+              inputs)
+    if not isinstance(got, dict):
+        _fail(what, f"returned a {type(got).__name__}; it must return a dict with the keys {listed}", inputs)
+    missing = [k for k in keys if k not in got]
+    if missing:
+        _fail(what, f"the result has no key {', '.join(repr(k) for k in missing)} (it must have the keys "
+                    f"{listed}; it has {', '.join(map(str, got)) or 'none'})", inputs)
+    return got
+
+
 def assert_close_dict(got, expected: dict, what: str, inputs=None, rtol: float = 1e-6, atol: float = 1e-9,
                       label=lambda key: f"[{key!r}]") -> None:
     """Fail unless ``got`` is a dict with every key of ``expected``, each value close to the expected one.
 
     The message names *every* wrong key (at most :data:`LIMIT`) with its expected and returned value, or
     says in plain words what is wrong with the result itself: ``None`` (a missing ``return``), another
-    type, or missing keys. ``label(key)`` is how a key is written in the message.
+    type, or missing keys (:func:`assert_dict`). ``label(key)`` is how a key is written in the message.
     """
-    if got is None:
-        _fail(what, "returned None (is a `return` statement missing?); it must return a dict with the keys "
-                    f"{', '.join(map(str, expected))}", inputs)
-    if not isinstance(got, dict):
-        _fail(what, f"returned a {type(got).__name__}; it must return a dict with the keys "
-                    f"{', '.join(map(str, expected))}", inputs)
-    missing = [k for k in expected if k not in got]
-    if missing:
-        _fail(what, f"the result has no key {', '.join(repr(k) for k in missing)} (it must have the keys "
-                    f"{', '.join(map(str, expected))}; it has {', '.join(map(str, got)) or 'none'})", inputs)
+    assert_dict(got, expected, what, inputs)
     wrong = []
     for key, value in expected.items():
         value = np.asarray(value, dtype=np.float64)
@@ -170,7 +226,7 @@ def assert_equal(got, expected, what: str, inputs=None) -> None:
         return
     expected = np.asarray(expected)
     got_arr = _as_array(got, what, inputs)
-    assert_shape(got_arr, expected.shape, what, inputs)
+    _same_shape(got_arr, expected, what, inputs)
     same = got_arr == expected
     if not np.all(same):
         bad = tuple(int(i) for i in np.argwhere(~same)[0]) if expected.ndim else ()
