@@ -323,7 +323,8 @@ def test_moodle_flat_and_in_folders_mixed(tmp_path, notebooks):
         ("Bob Jones_502_assignsubmission_file_/00_fixture.ipynb", notebooks["minus"], T1),      # in folders
         ("Chloé Chen_503_assignsubmission_file/00_fixture (1).ipynb", notebooks["partial"], T0),
         ("Eve Unknown_504_assignsubmission_file_00_fixture.ipynb", notebooks["blank"], T0),
-        ("Bob Jones_502_assignsubmission_onlinetext_/onlinetext.html", "<p>hi</p>", T0)])
+        ("Bob Jones_502_assignsubmission_onlinetext_/onlinetext.html", "<p>hi</p>", T0),
+        ("../Mallory_505_assignsubmission_file_00_fixture.ipynb", notebooks["correct"], T0)])  # outside: refused
     found = discover(zip_path, tmp_path / "course", tmp_path / "roster.csv")
     assert found.layout == "moodle"
     assert taken(found, tmp_path / "course") == {
@@ -331,7 +332,12 @@ def test_moodle_flat_and_in_folders_mixed(tmp_path, notebooks):
         "cchen": (notebooks["partial"], "2025-03-01 10:00")}
     why = skipped_reasons(found)
     assert why == {"Eve Unknown_504_assignsubmission_file_00_fixture.ipynb": "not on the roster (name 'Eve Unknown')",
-                   "onlinetext.html": "not a notebook"}
+                   "onlinetext.html": "not a notebook",
+                   "Mallory_505_assignsubmission_file_00_fixture.ipynb":
+                       "a path outside the archive's folder (not extracted)"}
+    assert ("", "moodle.zip:../Mallory_505_assignsubmission_file_00_fixture.ipynb",
+            "a path outside the archive's folder (not extracted)") in found.skipped
+    assert not list(tmp_path.glob("**/Mallory*"))
     # without a roster: one id per person from the full name
     bare = discover(zip_path, tmp_path / "bare", None)
     assert sorted(s.student for s in bare.submissions) == ["alice_smith", "bob_jones", "chloe_chen", "eve_unknown"]

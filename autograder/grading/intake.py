@@ -162,8 +162,9 @@ def _mirror_nbgrader(folder: str, submitted: str, wanted: list[str], roster) -> 
 def _collect_lms(folder: str, course_root: str, wanted: list[str], only, roster) -> Intake:
     from . import lms
     staging = os.path.join(course_root, ".autograder", "intake", "extracted")
-    files = lms.extract(folder, staging)
+    files, refused = lms.extract(folder, staging)
     collected = lms.choose(files, wanted, only, roster)
+    collected.skipped = [("", shown, why) for shown, why in refused] + collected.skipped
     names = sorted({c.assignment for c in collected.taken})
     lms.transfer(course_root, collected, names)
     intake = _nbgrader_layout(os.path.join(course_root, "submitted"), names) if names else Intake([], "")

@@ -50,7 +50,10 @@ class TimedExtractor(ExtractorPlugin):
     """nbgrader's extractor, keeping each file's time: a zip entry's stored time (read as UTC), a loose file's
     modification time (``unzip`` by hand keeps the zip's time there too)."""
 
+    unsafe: list = []  # (member as named in its archive, why it was not extracted)
+
     def extract(self, archive_path: str, extracted_path: str) -> None:
+        self.unsafe = []
         super().extract(archive_path, extracted_path)
         for root, _, files in os.walk(archive_path):
             dest_dir = os.path.normpath(os.path.join(extracted_path, os.path.relpath(root, archive_path)))
@@ -65,7 +68,12 @@ class TimedExtractor(ExtractorPlugin):
                 try:
                     with zipfile.ZipFile(src) as z:
                         for info in z.infolist():
-                            target = os.path.join(dest_dir, stem, *info.filename.split("/"))
+                            parts = info.filename.split("/")
+                            if info.filename.startswith("/") or ".." in parts:  # nbgrader's unzip skips them
+                                self.unsafe.append((f"{name}:{info.filename}", "a path outside the archive's "
+                                                    "folder (not extracted)"))
+                                continue
+                            target = os.path.join(dest_dir, stem, *parts)
                             if info.is_dir() or not os.path.isfile(target):
                                 continue
                             t = datetime(*info.date_time, tzinfo=timezone.utc).timestamp()
@@ -274,8 +282,9 @@ def choose(files: list[tuple[str, str]], wanted: list[str], only: str | None, ro
 
 
 # --------------------------------------------------------------------------- into the course folder
-def extract(source: str, staging: str) -> list[tuple[str, str]]:
-    """Extract/copy the export ``source`` (folder or archive) into ``staging``; ``[(path, shown name)]``."""
+def extract(source: str, staging: str) -> tuple[list, list]:
+    """Extract/copy the export ``source`` (folder or archive) into ``staging``: ``[(path, shown name)]`` and the
+    archive members refused (``[(name, why)]``)."""
     if os.path.isdir(staging):
         shutil.rmtree(staging)
     os.makedirs(staging)
@@ -297,7 +306,7 @@ def extract(source: str, staging: str) -> list[tuple[str, str]]:
         for name in sorted(names):
             path = os.path.join(root, name)
             files.append((path, os.path.relpath(path, staging)))
-    return files
+    return files, list(extractor.unsafe)
 
 
 def transfer(course_root: str, collected: Collected, wanted: list[str]) -> None:
