@@ -74,7 +74,7 @@ book: venv
 	@touch $(BOOK_STAMP)
 	@echo "Book built: open $(ROOT)/_build/html/index.html in a browser"
 
-# The student edition (README "For instructors"): _build/student-edition/ and its zip; THROUGH=NAME releases up to NAME.
+# The student edition (README "Two editions"): _build/student-edition/ and its zip; THROUGH=NAME releases up to NAME.
 student-edition: book
 	$(PY) -m autograder publish $(if $(THROUGH),--through $(THROUGH))
 

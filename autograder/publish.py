@@ -30,6 +30,7 @@ import html
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -245,7 +246,8 @@ def book_files(book: Path, names) -> dict[str, bytes]:
         if rel.name in BOOK_SKIP or _not_released(rel.as_posix(), unreleased):
             continue
         data = path.read_bytes()
-        if rel.name.endswith(".ipynb") and rel.stem in names and data != (RELEASE_DIR / rel.stem / rel.name).read_bytes():
+        released_copy = RELEASE_DIR / rel.stem / rel.name
+        if rel.suffix == ".ipynb" and rel.stem in names and data != released_copy.read_bytes():
             raise PublishError(f"the book's copy {rel} is not the released notebook: rebuild the book (`make book`)")
         if path.suffix == ".html" and unreleased:
             data = unlink_unreleased(data.decode("utf-8"), unreleased).encode("utf-8")
@@ -272,16 +274,16 @@ def _clear(out: Path) -> None:
         raise PublishError(f"{out} exists and is not a folder")
     entries = [p for p in out.iterdir() if p.name != ".git"]
     readme = out / "README.md"
-    if entries and not (readme.is_file() and readme.read_text(encoding="utf-8", errors="replace").startswith(MARKER)):
+    is_edition = readme.is_file() and readme.read_text(encoding="utf-8", errors="replace").startswith(MARKER)
+    if entries and not is_edition:
         raise PublishError(f"{out} is not empty and not a student edition (its README.md does not start with "
                            f"{MARKER!r}...); choose a new or empty folder")
-    import shutil
-
     for p in entries:
         shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
 
 
 def write_folder(files: dict[str, bytes], out: Path) -> None:
+    """``files`` under ``out`` (emptied first, its ``.git`` kept), every file and folder dated :data:`FILE_MTIME`."""
     _clear(out)
     for rel, data in files.items():
         path = out / rel
@@ -307,10 +309,12 @@ def write_zip(files: dict[str, bytes], zip_path: Path, top: str) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m autograder publish", description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 1)[1])
+                                     epilog=__doc__.split("\n\n", 1)[1],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
                         help=f"the edition's folder (default {DEFAULT_OUT.relative_to(ROOT)}); the zip is OUT.zip")
-    parser.add_argument("--through", metavar="NAME", help=f"publish the assignments up to NAME only ({', '.join(ASSIGNMENTS)})")
+    parser.add_argument("--through", metavar="NAME",
+                        help=f"publish the assignments up to NAME only ({', '.join(ASSIGNMENTS)})")
     parser.add_argument("--book", type=Path, default=DEFAULT_BOOK,
                         help=f"the built HTML book (default {DEFAULT_BOOK.relative_to(ROOT)}, made by `make book`)")
     args = parser.parse_args(argv)
