@@ -4,12 +4,13 @@ Each is a context manager that starts its server (from Debian's packages: ``post
 ``make venv`` installs them) and always stops it and removes its folder::
 
     with PostgresServer() as pg:
-        url = pg.create_database("gradebook")   # postgresql+psycopg://postgres@127.0.0.1:PORT/gradebook
+        url = pg.create_database("gradebook")   # postgresql+psycopg://grader:…@127.0.0.1:PORT/gradebook
     with RedisServer() as redis:
         redis.url                                # redis://127.0.0.1:PORT/0
 
-PostgreSQL refuses to run as root: as root the server runs as ``nobody`` (trust authentication, loopback
-only). ``missing()`` says why a server cannot be started here (to skip with that reason), or None.
+PostgreSQL refuses to run as root: as root the server runs as ``postgres`` (Debian's account) or ``nobody``,
+in a folder that account can reach, loopback only. ``missing()`` says why a server cannot be started here (to
+skip with that reason), or None.
 """
 from __future__ import annotations
 
@@ -91,12 +92,63 @@ class RedisServer:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
+def _account() -> pwd.struct_passwd | None:
+    """The unprivileged account PostgreSQL runs as when we are root (None: run as ourselves).
+
+    PostgreSQL refuses to run as root. Debian's package creates ``postgres``; else ``nobody``.
+    """
+    if os.geteuid() != 0:
+        return None
+    for name in ("postgres", "nobody"):
+        try:
+            return pwd.getpwnam(name)
+        except KeyError:
+            continue
+    raise RuntimeError("running as root and no unprivileged account (postgres, nobody) to run PostgreSQL as")
+
+
+def _folder_for(account: pwd.struct_passwd | None, prefix: str) -> str:
+    """A new temporary folder that ``account`` owns and can reach.
+
+    The system's temporary folder is tried first; on some machines (CI's among them) another account cannot
+    traverse it, so the folder is checked by the account itself (``test -w`` run as that account) and the
+    next candidate is tried: /var/tmp, /dev/shm, the account's home.
+    """
+    if account is None:
+        return tempfile.mkdtemp(prefix=prefix)
+    tried = []
+    for base in (tempfile.gettempdir(), "/var/tmp", "/dev/shm", account.pw_dir):
+        if not os.path.isdir(base):
+            continue
+        try:
+            folder = tempfile.mkdtemp(prefix=prefix, dir=base)
+        except OSError:
+            continue
+        os.chmod(folder, 0o700)
+        os.chown(folder, account.pw_uid, account.pw_gid)
+        reach = subprocess.run(["test", "-w", folder], user=account.pw_uid, group=account.pw_gid, extra_groups=[],
+                               capture_output=True, timeout=30)
+        if reach.returncode == 0:
+            return folder
+        shutil.rmtree(folder, ignore_errors=True)
+        tried.append(base)
+    raise RuntimeError(f"no temporary folder the account {account.pw_name!r} can reach (tried {', '.join(tried)})")
+
+
 class PostgresServer:
-    """A PostgreSQL cluster made by ``initdb`` in a temporary folder, served on 127.0.0.1:<free port>."""
+    """A PostgreSQL cluster made by ``initdb`` in a temporary folder, served on 127.0.0.1:<free port>.
+
+    One role, ``grader``, with a password (scram-sha-256), so that a test can also give a wrong one.
+    """
+
+    user = "grader"
+    password = "s3cret-pw"
 
     @staticmethod
     def bindir() -> str | None:
         found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
+        on_path = shutil.which("initdb")
+        found += [on_path] if on_path else []
         return os.path.dirname(found[-1]) if found else None
 
     @classmethod
@@ -109,82 +161,97 @@ class PostgresServer:
             return "the PostgreSQL driver psycopg is not installed (pip install -r requirements.txt)"
         return None
 
-    def _run(self, *args, **kwargs):
-        return subprocess.run(list(args), check=True, capture_output=True, text=True, user=self.user,
-                              cwd=self.folder, timeout=120, **kwargs)
+    def _call(self, *args, check=True, **kwargs):
+        """Run a PostgreSQL program as the server's account; its error text in the exception on failure."""
+        run_as = {} if self.account is None else {"user": self.account.pw_uid, "group": self.account.pw_gid,
+                                                   "extra_groups": []}
+        env = dict(os.environ, LC_ALL="C", PGPASSWORD=self.password)
+        done = subprocess.run([os.path.join(self._bindir, args[0]), *args[1:]], capture_output=True, text=True,
+                              cwd=self.folder, env=env, timeout=120, **run_as, **kwargs)
+        if check and done.returncode != 0:
+            raise RuntimeError(f"{args[0]} failed (exit {done.returncode}): {(done.stderr or done.stdout).strip()}")
+        return done
 
     def __enter__(self):
-        bindir = self.bindir()
-        self.user = "nobody" if os.geteuid() == 0 else None
-        self.folder = tempfile.mkdtemp(prefix="test-postgres-")
-        os.chmod(self.folder, 0o700)
-        if self.user:
-            entry = pwd.getpwnam(self.user)
-            os.chown(self.folder, entry.pw_uid, entry.pw_gid)
+        self._bindir = self.bindir()
+        if self._bindir is None:
+            raise RuntimeError(self.missing())
+        self.account = _account()
+        self.folder = _folder_for(self.account, "test-postgres-")
         self.data = os.path.join(self.folder, "data")
         self.log = os.path.join(self.folder, "server.log")
+        self.proc = None
         try:
-            self._run(os.path.join(bindir, "initdb"), "-D", self.data, "-U", "postgres", "--auth=trust",
-                      "-E", "UTF8", "--locale=C", "--no-sync")
+            pwfile = os.path.join(self.folder, "pw")
+            with open(pwfile, "w") as f:
+                f.write(self.password)
+            if self.account is not None:
+                os.chown(pwfile, self.account.pw_uid, self.account.pw_gid)
+            self._call("initdb", "-D", self.data, "-U", self.user, "--pwfile", pwfile, "--auth=scram-sha-256",
+                       "-E", "UTF8", "--locale=C", "--no-sync")
             for attempt in range(5):
                 self.port = free_port()
-                self.proc = subprocess.Popen(
-                    [os.path.join(bindir, "postgres"), "-D", self.data, "-p", str(self.port), "-k", self.folder,
-                     "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
-                     "-c", "full_page_writes=off", "-c", f"log_directory={self.folder}", "-c", "logging_collector=off"],
-                    stdout=self._log_file(), stderr=subprocess.STDOUT, user=self.user, cwd=self.folder,
-                    start_new_session=True)
+                run_as = {} if self.account is None else {"user": self.account.pw_uid, "group": self.account.pw_gid,
+                                                           "extra_groups": []}
+                with open(self.log, "ab") as log:
+                    self.proc = subprocess.Popen(
+                        [os.path.join(self._bindir, "postgres"), "-D", self.data, "-p", str(self.port), "-k",
+                         self.folder, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c",
+                         "synchronous_commit=off", "-c", "full_page_writes=off"],
+                        stdout=log, stderr=subprocess.STDOUT, cwd=self.folder, start_new_session=True, **run_as)
                 try:
                     _wait_port(self.port, self.proc, 30, "postgres", self.log)
                     self._ready()
                     break
-                except RuntimeError:
+                except RuntimeError:  # e.g. the port was taken meanwhile: try another
                     self._stop()
                     if attempt == 4:
                         raise
         except BaseException:
+            self._stop()
             shutil.rmtree(self.folder, ignore_errors=True)
             raise
-        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
         return self
 
-    def _log_file(self):
-        self.log_handle = open(self.log, "ab")
-        return self.log_handle
+    def _connect(self, database: str, **kwargs):
+        import psycopg
+        return psycopg.connect(host="127.0.0.1", port=self.port, user=self.user, password=self.password,
+                               dbname=database, **kwargs)
 
     def _ready(self) -> None:
         import psycopg
         deadline = time.monotonic() + 30
         while True:
             try:
-                psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", connect_timeout=2).close()
+                self._connect("postgres", connect_timeout=2).close()
                 return
             except psycopg.OperationalError:  # "the database system is starting up"
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"postgres did not accept connections: {_tail(self.log)}")
                 time.sleep(0.1)
 
+    def url(self, database: str, password: str | None = None) -> str:
+        """The SQLAlchemy URL of ``database`` (with another password, to test a wrong one)."""
+        return f"postgresql+psycopg://{self.user}:{password or self.password}@127.0.0.1:{self.port}/{database}"
+
     def create_database(self, name: str) -> str:
         """A new empty database; returns its SQLAlchemy URL."""
-        import psycopg
-        with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True) as c:
+        with self._connect("postgres", autocommit=True) as c:
             c.execute(f'CREATE DATABASE "{name}"')
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"
+        return self.url(name)
 
     def query(self, database: str, sql: str, *params) -> list:
-        import psycopg
-        with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname={database}") as c:
+        with self._connect(database) as c:
             return c.execute(sql, params).fetchall()
 
     def _stop(self) -> None:
-        if self.proc.poll() is None:
+        if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(2)  # SIGINT: PostgreSQL's "fast" shutdown (SIGTERM would wait for clients)
             try:
                 self.proc.wait(20)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(10)
-        self.log_handle.close()
 
     def __exit__(self, *exc):
         self._stop()

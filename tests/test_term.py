@@ -22,7 +22,7 @@ import pytest
 
 from autograder import nbcells, synthetic
 
-from pg_server import PostgresServer, find_binaries
+from servers import PostgresServer
 from test_grading import EXPECTED, EXPECTED_CSV, FIXTURE, FIXTURE_SOURCE, HIDDEN_MARKERS, ROOT, env, grade, write_fixture_class
 
 pytestmark = pytest.mark.timeout(600)
@@ -143,11 +143,11 @@ def test_hand_score_reaches_csv_summary_and_feedback_then_a_changed_answer_voids
 # --------------------------------------------------------------------------- PostgreSQL
 @pytest.fixture(scope="module")
 def postgres():
-    bindir, why = find_binaries()
-    if bindir is None:
+    why = PostgresServer.missing()
+    if why is not None:
         print(f"SKIPPED PostgreSQL tests: {why}")
         pytest.skip(why)
-    with PostgresServer(bindir) as server:
+    with PostgresServer() as server:
         yield server
 
 
