@@ -18,7 +18,6 @@
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import hmac
 import io
@@ -28,7 +27,6 @@ import re
 import stat
 import subprocess
 import sys
-import textwrap
 
 import nbformat
 import numpy as np
@@ -302,7 +300,8 @@ def test_a_remote_worker_makes_the_same_version_from_the_task_alone(tmp_path):
     remote.mkdir(parents=True)
     shutil.copy(prepared.template_db, remote / "template-04_backprop.db")
     theirs = student_gradebook(str(remote / "template-04_backprop.db"), packed["personal"], name="04_backprop")
-    assert os.path.basename(theirs) == os.path.basename(task.template_db) and theirs.startswith(str(tmp_path / "remote"))
+    assert os.path.basename(theirs) == os.path.basename(task.template_db)
+    assert theirs.startswith(str(tmp_path / "remote"))
     with open(theirs, "rb") as a, open(task.template_db, "rb") as b:
         assert a.read() == b.read()
 
@@ -329,7 +328,8 @@ def test_release_roster_writes_one_notebook_per_student_reproducibly(tmp_path):
         changed = [(a.source, b.source) for a, b in zip(common.cells, mine.cells) if a != b]
         code = psecret.student_code(secret, student)
         assert len(mine.cells) == len(common.cells) and len(changed) == 1
-        assert changed[0][1] == changed[0][0].replace('student_id="", code=""', f'student_id="{student}", code="{code}"')
+        typed = f'student_id="{student}", code="{code}"'
+        assert changed[0][1] == changed[0][0].replace('student_id="", code=""', typed)
         text = path.read_text()
         for marker in (nbcells.HIDDEN_BEGIN, nbcells.SOLUTION_BEGIN, "__ndarray__", "decode_cases", "personal_cases"):
             assert marker not in text

@@ -87,10 +87,11 @@ def graded(tmp_path_factory):
     secret = load_secret(course / "secret")
     typed = lambda nb, student: fill_identity(nb, student, student_code(secret, student))  # noqa: E731
     correct, blank = notebooks(tmp, "04_backprop")
-    alice_grads = student_numbers(secret, "04_backprop", "alice")
+    alice_numbers = student_numbers(secret, "04_backprop", "alice")
     from autograder.authoring.cases import load_cases_module
-    alice_expected = load_cases_module("04_backprop").personal_chain_rule(alice_grads)["expected"]
-    zeros = "def chain_rule_221(x, y, w, b):\n    return {k: 0.0 for k in ('w1', 'w2', 'w3', 'w4', 'w5', 'w6', 'b1', 'b2', 'b3')}"
+    alice_expected = load_cases_module("04_backprop").personal_chain_rule(alice_numbers)["expected"]
+    zeros = ("def chain_rule_221(x, y, w, b):\n"
+             "    return {k: 0.0 for k in ('w1', 'w2', 'w3', 'w4', 'w5', 'w6', 'b1', 'b2', 'b3')}")
     hard_coded = f"def chain_rule_221(x, y, w, b):\n    return {dict(alice_expected)!r}"
     students = {"alice": typed(correct, "alice"), "bob": typed(correct, "bob"), "carol": typed(correct, "alice"),
                 "dave": typed(with_answer(correct, "chain_rule_221", zeros), "alice"),
@@ -183,8 +184,8 @@ def test_preflight_fails_a_personal_test_that_passes_for_the_example_only(tmp_pa
     path = source / "04_backprop" / "04_backprop.ipynb"
     nb = nbformat.read(path, as_version=4)
     cell = next(c for c in nb.cells if nbcells.grade_id(c) == "step_personal")
-    cell.source = cell.source.replace("### END HIDDEN TESTS",
-                                      'assert _mine["student_id"] == "example", "only the example"\n### END HIDDEN TESTS')
+    only_example = 'assert _mine["student_id"] == "example", "only the example"\n'
+    cell.source = cell.source.replace("### END HIDDEN TESTS", only_example + "### END HIDDEN TESTS")
     nbformat.write(nb, str(path))
     course = tmp_path / "course"
     prepared = coursedir.prepare_assignment(str(course), "04_backprop", nbcells.sqlite_url(str(course / "gb.db")),

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from course import personal as kit
 
 from ..authoring import ReleaseError
-from ..authoring.cases import CASES_LITERAL, PLACEHOLDER, wrap_literal
+from ..authoring.cases import CASES_LITERAL, wrap_literal
 from ..nbcells import HIDDEN_BEGIN, grade_id, hidden_spans, is_graded_test
 from .secret import quiet_numbers
 
@@ -166,7 +166,3 @@ def fill_identity(nb, student_id: str, code: str):
         raise ValueError("the notebook has no cell tagged 'personal' with student_id=\"...\", code=\"...\"")
     cell.source = IDENTITY.sub(lambda m: f'{m.group(1)}"{student_id}"{m.group(3)}"{code}"', cell.source, count=1)
     return out
-
-
-def has_placeholders(source: str) -> bool:
-    return bool(PERSONAL_PLACEHOLDER.search(source) or PLACEHOLDER.search(source))

@@ -23,7 +23,7 @@ from course import personal as kit
 from ..grading.coursedir import load_source_notebook
 from .cases import fill_identity
 from .review import CopyFinder, review
-from .secret import load_secret, secret_path, student_code
+from .secret import load_secret, secret_path, student_code, submitter_id
 from .versions import AssignmentPersonal, cache_root
 
 PREFLIGHT_IDS = 20
@@ -57,7 +57,7 @@ class Personaliser:
             secret = load_secret(secret_path(course, secret_file), err=err)
             for name, versions in self.assignments.items():
                 versions.secret = secret
-                ids = sorted({s.student for s in submissions if s.assignment == name})
+                ids = sorted({submitter_id(s) for s in submissions if s.assignment == name})
                 self.unusable |= {i for i in ids if not kit.valid_student_id(i)}
                 self.finders[name] = CopyFinder(versions, [i for i in ids if kit.valid_student_id(i)])
 

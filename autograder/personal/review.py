@@ -18,6 +18,7 @@ import json
 import numpy as np
 
 from course import personal as kit
+from course.assignments.checks import decode_cases
 
 from .secret import student_code
 
@@ -138,8 +139,6 @@ def review(result, spec, versions, finder: CopyFinder) -> dict:
         if "values" not in payload:
             continue
         try:
-            from course.assignments.checks import decode_cases
-
             values = decode_cases(payload["values"])
         except (TypeError, ValueError, KeyError):
             continue
