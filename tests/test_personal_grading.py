@@ -246,3 +246,27 @@ def test_one_release_through_nbgraders_exchange(tmp_path):
     assert [table[(s, "04_backprop")]["score"] for s in ("alice", "carol")] == ["13", "6"]
     assert table[("alice", "04_backprop")]["problems"] == ""
     assert "answers match student alice's numbers" in table[("carol", "04_backprop")]["problems"]
+
+
+def test_per_student_notebooks_through_a_learning_management_system(tmp_path):
+    """``release --roster``: each student downloads their own notebook (id and code typed in), answers, uploads;
+    the LMS export names the files ``<id>_<assignment>.ipynb``. Bob uploads alice's notebook as his own."""
+    from autograder.personal.roster import release_per_student
+
+    course = tmp_path / "course"
+    (tmp_path / "roster.csv").write_text("username\nalice\nbob\n")
+    assert release_per_student(["04_backprop"], tmp_path / "roster.csv", course, out=open(os.devnull, "w")) == 0
+    prepared = coursedir.prepare_assignment(str(tmp_path / "prep"), "04_backprop",
+                                            nbcells.sqlite_url(str(tmp_path / "prep.db")))
+    source = nbformat.read(os.path.join(prepared.source_dir, "04_backprop.ipynb"), as_version=4)
+    mine = nbformat.read(course / "personal" / "04_backprop" / "alice_04_backprop.ipynb", as_version=4)
+    answered = synthetic.make_student(mine, source, set(synthetic.answer_cells(source)))
+    export = tmp_path / "export"
+    export.mkdir()
+    nbformat.write(answered, str(export / "alice_04_backprop.ipynb"))
+    nbformat.write(answered, str(export / "bob_04_backprop.ipynb"))
+    run("grade", export, "--course-dir", course, "--workers", 2, "--skip-preflight")
+    table = rows(course)
+    assert (table[("alice", "04_backprop")]["score"], table[("alice", "04_backprop")]["problems"]) == ("13", "")
+    assert table[("bob", "04_backprop")]["score"] == "6"
+    assert "answers match student alice's numbers" in table[("bob", "04_backprop")]["problems"]
