@@ -254,7 +254,7 @@ def test_per_student_notebooks_through_a_learning_management_system(tmp_path):
     from autograder.personal.roster import release_per_student
 
     course = tmp_path / "course"
-    (tmp_path / "roster.csv").write_text("username\nalice\nbob\n")
+    (tmp_path / "roster.csv").write_text("student_id,name\nalice,Alice Liddell\nbob,Bob Dylan\n")
     assert release_per_student(["04_backprop"], tmp_path / "roster.csv", course, out=open(os.devnull, "w")) == 0
     prepared = coursedir.prepare_assignment(str(tmp_path / "prep"), "04_backprop",
                                             nbcells.sqlite_url(str(tmp_path / "prep.db")))

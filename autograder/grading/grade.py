@@ -95,7 +95,8 @@ def run(args, out=sys.stdout, err=sys.stderr) -> int:
     phase("intake")
     limits = limits_from(args)
     hashes = {n: source_hash(n, args.source_dir) for n in names}
-    personal = Personaliser(course, args.source_dir, names, intake.submissions, args.secret, not args.no_personal, err)
+    personal = Personaliser(course, args.source_dir, names, intake.submissions, args.secret, not args.no_personal, err,
+                            roster)
     state = State(course, database.key(db_url))  # resume state of *this* gradebook
     pool = None
     try:

@@ -39,10 +39,11 @@ def add_options(parser) -> None:
 
 
 class Personaliser:
-    """Personal numbers for one grading run of ``names`` with these ``submissions`` (intake records)."""
+    """Personal numbers for one grading run of ``names`` with these ``submissions`` (intake records); a copy is
+    sought among every submitter and, with a ``roster``, every enrolled student."""
 
     def __init__(self, course: str, source_dir, names, submissions, secret_file=None, enabled: bool = True,
-                 err=sys.stderr):
+                 err=sys.stderr, roster=None):
         self.enabled = enabled
         self.assignments: dict[str, AssignmentPersonal] = {}
         self.finders: dict[str, CopyFinder] = {}
@@ -59,7 +60,8 @@ class Personaliser:
                 versions.secret = secret
                 ids = sorted({submitter_id(s) for s in submissions if s.assignment == name})
                 self.unusable |= {i for i in ids if not kit.valid_student_id(i)}
-                self.finders[name] = CopyFinder(versions, [i for i in ids if kit.valid_student_id(i)])
+                enrolled = [p.student_id for p in roster.people] if roster is not None else []
+                self.finders[name] = CopyFinder(versions, [i for i in ids + enrolled if kit.valid_student_id(i)])
 
     def active(self, assignment: str, student: str | None = None) -> bool:
         return (self.enabled and assignment in self.finders

@@ -61,6 +61,6 @@ def release_per_student(names, roster, course_dir, secret_file=None, release_dir
         out.write(f"release --roster: every student's personal code in {folder / 'codes.csv'} (for students who "
                   f"type it into the common notebook); {written} notebooks written\n")
         return 0
-    except (GradingError, ValueError, OSError) as exc:
+    except (GradingError, ValueError, OSError) as exc:  # nothing is written before the roster is read
         err.write(f"release --roster: error: {exc}\n")
         return 2

@@ -10,13 +10,13 @@
   symbols of Crockford's base 32, plus the check symbol of :func:`course.personal.check_symbol`. The
   student's numbers come from the code (:func:`course.personal.numbers`), so the instructor reproduces them
   at any time from the secret and the id alone (:func:`student_numbers`).
-* **Student ids**: :func:`read_roster` (a CSV of the class) and, when grading, the submitter's id that the
-  intake found (nbgrader's folder name or the LMS file name) -- never an id typed into a notebook.
+* **Student ids**: :func:`read_roster` (the class list, read by the grader's roster) and, when grading, the
+  submitter's id that the intake found (nbgrader's folder, the LMS file name mapped through the roster) --
+  never an id typed into a notebook (:func:`submitter_id`).
 """
 from __future__ import annotations
 
 import contextlib
-import csv
 import hashlib
 import io
 import hmac
@@ -97,37 +97,19 @@ def student_numbers(secret: bytes, assignment: str, student_id: str) -> kit.Numb
 
 
 # --------------------------------------------------------------------------- where ids come from
-ID_COLUMNS = ("id", "student_id", "student", "username", "login", "user")
-
-
 def read_roster(path) -> list[str]:
-    """Student ids from a roster CSV: the column named id / student_id / student / username / login / user
-    (any case), else the first column; blank lines skipped.
+    """The student ids of a roster CSV, read by the grader's roster (:func:`autograder.grading.roster.load_roster`:
+    a ``student_id`` column, clear errors naming the line); ids that differ only in case are refused here, since
+    they would share a personal code."""
+    from ..grading.roster import load_roster
 
-    The one place that reads a roster: when the LMS intake's roster (issue 17) lands, it replaces this.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise GradingError(f"the roster {path} does not exist (a CSV file with one student id per line)")
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        rows = [row for row in csv.reader(f) if any(cell.strip() for cell in row)]
-    if not rows:
-        raise GradingError(f"the roster {path} is empty")
-    header = [cell.strip().lower() for cell in rows[0]]
-    column = next((header.index(c) for c in ID_COLUMNS if c in header), None)
-    body = rows[1:] if column is not None else rows
-    column = column or 0
-    ids, seen = [], {}
-    for number, row in enumerate(body, start=2 if body is not rows else 1):
-        student = row[column].strip() if column < len(row) else ""
-        if not kit.valid_student_id(student):
-            raise GradingError(f"{path}, line {number}: {student!r} is not a student id (letters, digits and "
-                               ". _ @ + -, starting with a letter or digit)")
+    ids = [person.student_id for person in load_roster(str(path)).people]
+    seen = {}
+    for student in ids:
         if student.lower() in seen:
-            raise GradingError(f"{path}, line {number}: student {student!r} is listed twice (first on line "
-                               f"{seen[student.lower()]})")
-        seen[student.lower()] = number
-        ids.append(student)
+            raise GradingError(f"roster {path}: {seen[student.lower()]!r} and {student!r} differ only in case; "
+                               "they would share one personal code")
+        seen[student.lower()] = student
     return ids
 
 
