@@ -56,8 +56,8 @@ TEMPLATE_FILES = {
     "pages.yml": (".github/workflows/pages.yml", False),
 }
 
-#: what the student's environment needs besides the packages the kit and the notebooks import
-ENVIRONMENT_PACKAGES = ("jupyterlab", "ipykernel")
+#: what the student's environment needs besides the packages the kit and the notebooks import (uv: the installer)
+ENVIRONMENT_PACKAGES = ("jupyterlab", "ipykernel", "uv")
 
 #: book files a reader does not need (Sphinx's incremental-build stamp)
 BOOK_SKIP = {".buildinfo"}

@@ -12,7 +12,7 @@
 
 What counts as secret, and why ten significant digits for the hidden values, is in ``tests/edition_leaks.py``.
 The book is the session's one build (``book_build.built_book``, shared with test_book and test_browser); the
-editions and the student environment (pip, from its cache) are made once per session too, shared by the
+editions and the student environment (uv, from its cache) are made once per session too, shared by the
 pytest-xdist workers through a lock file.
 """
 from __future__ import annotations
@@ -88,7 +88,7 @@ def _once(root: Path, name: str, build) -> Path:
 
 def _student_env(state: Path) -> dict:
     """A student's shell: nothing of the instructor repository importable (no PYTHONPATH), no active virtual
-    environment, Jupyter's and matplotlib's state in ``state`` (pip's settings and cache are kept)."""
+    environment, Jupyter's and matplotlib's state in ``state`` (pip's and uv's settings and caches are kept)."""
     venv_bin = str(BIN)
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("PYTHON", "JUPYTER", "IPYTHON", "MPL", "VIRTUAL_ENV", "MAKE"))}
@@ -259,6 +259,57 @@ def test_book_and_edition_readme_give_the_same_two_commands():
         assert command.split()[0] == "make" and re.search(rf"^{target}:", makefile, flags=re.M), command
 
 
+def test_readmes_split_the_instructor_and_the_student():
+    """The project README is the instructor's: keep the repository private, publish the student edition; no
+    section for students (no `git clone` of the answer key). The students' instructions live in the edition's README."""
+    project = (ROOT / "README.md").read_text(encoding="utf-8")
+    headings = [h.strip().lower() for h in re.findall(r"^#+ (.*)$", project, flags=re.M)]
+    assert not [h for h in headings if h.startswith("for students")], headings
+    assert "keep this repository private" in headings[headings.index("two editions: keep this repository private")]
+    section = project.split("## Two editions: keep this repository private", 1)[1].split("\n## ", 1)[0]
+    for words in ("Keep it private", "make student-edition", "python -m autograder publish", "--through"):
+        assert words in section, words
+    student = (publish.TEMPLATES / "README.md").read_text(encoding="utf-8")
+    assert student.startswith(publish.MARKER)
+    for words in ("## Two commands", "make venv", "make lab", "book/index.html", "# YOUR CODE HERE",
+                  "visible tests", "personal code", "Submit the notebook"):
+        assert words in student, words
+    assert "solutions" not in student and "autograder grade" not in student
+
+
+def _pages_workflow(text: str) -> tuple[dict, str]:
+    """The GitHub Pages workflow parsed as YAML, and the folder it uploads; its shape checked against what
+    GitHub Actions requires (a trigger, jobs with runs-on and steps, each step `uses` or `run`)."""
+    import yaml
+
+    flow = yaml.safe_load(text)
+    triggers = flow.get("on", flow.get(True))      # YAML 1.1 reads the bare key `on` as true
+    assert triggers and triggers["push"]["branches"] == ["main"] and "workflow_dispatch" in triggers
+    assert flow["permissions"] == {"contents": "read", "pages": "write", "id-token": "write"}
+    uploads = []
+    for job in flow["jobs"].values():
+        assert job["runs-on"] and job["steps"]
+        for step in job["steps"]:
+            assert ("uses" in step) != ("run" in step), step
+            if step.get("uses", "").startswith("actions/upload-pages-artifact@"):
+                uploads.append(step["with"]["path"])
+    assert [s["uses"].split("@")[0] for j in flow["jobs"].values() for s in j["steps"] if "uses" in s][-1] == \
+        "actions/deploy-pages"
+    assert len(uploads) == 1, uploads
+    return flow, uploads[0]
+
+
+def test_pages_workflow_is_valid_yaml_and_publishes_the_book():
+    source, (target, fill) = "pages.yml", publish.TEMPLATE_FILES["pages.yml"]
+    assert target == ".github/workflows/pages.yml" and not fill
+    _, folder = _pages_workflow((publish.TEMPLATES / source).read_text(encoding="utf-8"))
+    assert folder == "book"
+    text = (publish.TEMPLATES / source).read_text(encoding="utf-8")
+    assert _pages_workflow(text.replace("path: book", "path: _build/html"))[1] == "_build/html"   # read, not assumed
+    with pytest.raises(AssertionError):    # a step that neither uses an action nor runs a command is refused
+        _pages_workflow(text.replace("- uses: actions/checkout@v4", "- name: checkout"))
+
+
 def test_book_chapters_do_not_show_measured_times():
     """A time measured while the book builds would differ in every build and every published edition (timings are
     performance figures: ``python -m benchmarks``)."""
@@ -321,6 +372,8 @@ def test_edition_holds_the_student_files_and_nothing_else(editions, which):
     for name in NAMES:
         assert (f"course/assignments/{name}/{name}.ipynb" in readme) == (name in names)
     assert "MIT License" in files["LICENSE"].decode()
+    _, pages_folder = _pages_workflow(files[".github/workflows/pages.yml"].decode())
+    assert f"{pages_folder}/index.html" in files and f"{pages_folder}/.nojekyll" in files
     pyproject = tomllib.loads(files["pyproject.toml"].decode())
     assert pyproject["tool"]["setuptools"] == tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     assert "solutions" not in files["pyproject.toml"].decode()
