@@ -163,6 +163,9 @@ def test_postgresql_gives_the_sqlite_results_and_a_new_database_is_graded_into(p
     assert postgres.password not in run.stdout + run.stderr
     assert f"gradebook: postgresql+psycopg://{postgres.user}:***@127.0.0.1:{postgres.port}/term_first" in run.stdout
     assert postgres.password not in (course / "nbgrader_config.py").read_text()
+    holding = [p.relative_to(course).as_posix() for p in course.rglob("*")   # the resume state included
+               if p.is_file() and postgres.password.encode() in p.read_bytes()]
+    assert holding == [".autograder/gradebook-url"], holding   # (mode 600: the course config reads it)
     expected = [ln for ln in EXPECTED_CSV.splitlines(keepends=True) if ln.split(",")[0] in few + ("student",)]
     assert (course / "reports" / "grades.csv").read_text() == "".join(expected)  # as SQLite gives (test_grading)
 

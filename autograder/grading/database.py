@@ -18,22 +18,40 @@ def default_url(course_root: str) -> str:
     return sqlite_url(os.path.join(course_root, "gradebook.db"))
 
 
+#: query parameters that carry a secret (libpq and psycopg accept ``?password=...``)
+SECRET_QUERY = ("password", "sslpassword")
+
+
+def _secrets(u) -> list[str]:
+    """The secrets written in the parsed URL ``u``: its password and any secret query parameter."""
+    found = [u.password] if u.password else []
+    for name in SECRET_QUERY:
+        value = u.query.get(name)
+        found += [value] if isinstance(value, str) else list(value or ())
+    return [s for s in found if s]
+
+
 def describe(url: str) -> str:
-    """The URL as it may be printed: the password replaced by ``***``."""
+    """The URL as it may be printed: the password (and a ``?password=`` parameter) replaced by ``***``."""
     from sqlalchemy.engine import make_url
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        u = make_url(url)
+        hidden = {name: "***" for name in SECRET_QUERY if name in u.query}
+        return u.update_query_dict(hidden).render_as_string(hide_password=True).replace("%2A%2A%2A", "***")
     except Exception:  # not a URL at all: show no more than its scheme
         return url.split(":", 1)[0] + ":…" if ":" in url else "(not a database URL)"
 
 
 def key(url: str) -> str:
-    """Which gradebook this is, for the resume state: the URL without its password (SQLite: the absolute path)."""
-    from sqlalchemy.engine import make_url
+    """Which gradebook this is, for the resume state: the URL without its password or secret parameters (SQLite:
+    the absolute path). It is stored in the course folder, and a new password is still the same gradebook."""
+    from sqlalchemy.engine import URL, make_url
     u = make_url(url)
     if u.get_backend_name() == "sqlite" and u.database:
         return "sqlite:///" + os.path.realpath(u.database)
-    return u.set(password=None).render_as_string(hide_password=False)
+    # not u.set(password=None): None means "unchanged" there, and the password would be kept
+    bare = URL.create(u.drivername, u.username, None, u.host, u.port, u.database, u.query)
+    return bare.difference_update_query(SECRET_QUERY).render_as_string(hide_password=False)
 
 
 def check(url: str) -> None:
@@ -65,8 +83,8 @@ def check(url: str) -> None:
             conn.execute(text("SELECT 1"))
     except Exception as exc:  # DBAPI errors differ per driver: keep the driver's first line, minus any password
         first = next((ln.strip() for ln in str(getattr(exc, "orig", exc)).splitlines() if ln.strip()), type(exc).__name__)
-        if parsed.password:
-            first = first.replace(parsed.password, "***")
+        for secret in _secrets(parsed):
+            first = first.replace(secret, "***")
         raise GradingError(f"cannot use the gradebook {shown}: {first}") from None
     finally:
         engine.dispose()

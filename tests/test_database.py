@@ -1,0 +1,53 @@
+"""The gradebook URL as shown and as remembered (``autograder.grading.database``): a password never printed and never
+kept in the resume state, whether in the URL's user part or as a ``?password=`` parameter; an unreachable server is
+one plain line without it. No server needed (test_term runs the same against a real PostgreSQL)."""
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from autograder.grading import database
+from autograder.grading.coursedir import GradingError
+
+SECRET = "s3cr@t pw"   # '@' and ' ' are percent-encoded in a URL: the secret must be hidden in either spelling
+ENCODED = "s3cr%40t%20pw"
+URLS = [f"postgresql+psycopg://grader:{ENCODED}@127.0.0.1:5432/course",
+        f"postgresql+psycopg://grader@127.0.0.1:5432/course?sslmode=disable&password={ENCODED}"]
+
+
+def _hides_the_secret(text: str) -> bool:
+    return SECRET not in text and ENCODED not in text and "s3cr" not in text
+
+
+@pytest.mark.parametrize("url", URLS)
+def test_the_shown_url_hides_the_password(url):
+    shown = database.describe(url)
+    assert _hides_the_secret(shown) and "***" in shown, shown
+    assert shown.startswith("postgresql+psycopg://grader") and "127.0.0.1:5432/course" in shown
+
+
+@pytest.mark.parametrize("url", URLS)
+def test_the_remembered_key_has_no_password_and_a_new_password_is_the_same_gradebook(url):
+    key = database.key(url)
+    assert _hides_the_secret(key), key
+    assert key == database.key(url.replace(ENCODED, "another"))
+    assert key != database.key(url.replace("/course", "/other_course"))
+    assert "sslmode=disable" in database.key(URLS[1])   # other parameters still name the gradebook
+
+
+def test_sqlite_key_is_the_absolute_path(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert database.key("sqlite:///gradebook.db") == f"sqlite:///{tmp_path.resolve() / 'gradebook.db'}"
+
+
+@pytest.mark.parametrize("url", URLS)
+def test_an_unreachable_server_is_one_line_without_the_password(url):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]   # nothing listens there once closed
+    with pytest.raises(GradingError) as caught:
+        database.check(url.replace(":5432/", f":{port}/"))
+    message = str(caught.value)
+    assert message.startswith("cannot use the gradebook postgresql+psycopg://grader") and "\n" not in message
+    assert f"127.0.0.1:{port}" in message and _hides_the_secret(message), message
