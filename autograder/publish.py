@@ -59,8 +59,10 @@ TEMPLATE_FILES = {
 #: what the student's environment needs besides the packages the kit and the notebooks import (uv: the installer)
 ENVIRONMENT_PACKAGES = ("jupyterlab", "ipykernel", "uv")
 
-#: book files a reader does not need (Sphinx's incremental-build stamp)
-BOOK_SKIP = {".buildinfo"}
+#: book files a reader does not need (Sphinx's incremental-build stamp; the search pages' store between builds)
+BOOK_SKIP = {".buildinfo", ".book-search-pages.json"}
+#: the page texts of the offline search (book/_ext/book_html/search.py): one JSON object after this prefix
+SEARCH_PAGES, SEARCH_PAGES_PREFIX = "_static/book-search-pages.js", "window.BOOK_SEARCH_PAGES = "
 
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)   # the earliest date a zip can hold: no build time recorded
 FILE_MTIME = 315532800             # the same moment for the folder's files (1980-01-01 UTC)
@@ -235,6 +237,17 @@ def unlink_unreleased(page: str, unreleased) -> str:
     return _LINK.sub(replace, page)
 
 
+def unlink_unreleased_in_search(script: str, unreleased) -> str:
+    """The offline search's page texts with the same links replaced (its snippets are cut from them)."""
+    head, sep, rest = script.partition(SEARCH_PAGES_PREFIX)
+    body, end = rest.rstrip().removesuffix(";"), rest[len(rest.rstrip()):]
+    if not sep:
+        raise PublishError(f"the book's {SEARCH_PAGES} does not start its pages with {SEARCH_PAGES_PREFIX!r}: "
+                           "rebuild the book (`make book`)")
+    pages = {doc: unlink_unreleased(text, unreleased) for doc, text in json.loads(body).items()}
+    return f"{head}{SEARCH_PAGES_PREFIX}{json.dumps(pages)};{end}"
+
+
 def book_files(book: Path, names) -> dict[str, bytes]:
     """The built HTML book under ``book/``, without the notebooks (downloads) of unreleased assignments."""
     if not (book / "index.html").is_file():
@@ -251,6 +264,8 @@ def book_files(book: Path, names) -> dict[str, bytes]:
             raise PublishError(f"the book's copy {rel} is not the released notebook: rebuild the book (`make book`)")
         if path.suffix == ".html" and unreleased:
             data = unlink_unreleased(data.decode("utf-8"), unreleased).encode("utf-8")
+        if rel.as_posix() == SEARCH_PAGES and unreleased:
+            data = unlink_unreleased_in_search(data.decode("utf-8"), unreleased).encode("utf-8")
         files[f"book/{rel.as_posix()}"] = data
     files["book/.nojekyll"] = b""   # served as is by GitHub Pages from a branch (folders starting with _)
     return files

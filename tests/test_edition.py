@@ -204,6 +204,13 @@ def test_links_to_unreleased_assignments_become_a_note():
     assert '<span class="not-released"><code class="xref download docutils literal notranslate"><span class="pre">' \
            '02_second.ipynb</span></code> (not released yet)</span>' in out
     assert publish.unlink_unreleased(page, []) == page
+    # the offline search's page texts (its snippets) get the same treatment
+    script = f"// pages\n{publish.SEARCH_PAGES_PREFIX}{json.dumps({'book/x': page})};\n"
+    out_script = publish.unlink_unreleased_in_search(script, ["02_second"])
+    assert out_script.startswith(f"// pages\n{publish.SEARCH_PAGES_PREFIX}") and out_script.endswith("};\n")
+    assert json.loads(out_script.split(publish.SEARCH_PAGES_PREFIX)[1][:-2]) == {"book/x": out}
+    with pytest.raises(publish.PublishError, match="rebuild the book"):
+        publish.unlink_unreleased_in_search("var other = {};\n", ["02_second"])
 
 
 def test_an_output_folder_that_is_not_an_edition_is_left_alone(tmp_path):
@@ -436,6 +443,13 @@ def test_through_leaves_later_assignments_out(editions):
             assert [t for t in targets if t.endswith(f"/{name}.ipynb")] == \
                    [html.unescape(t) for t in link.findall(page) if html.unescape(t).endswith(f"/{name}.ipynb")]
     assert replaced >= len(UNRELEASED), "the full book links each assignment's notebook (its Assignments page)"
+    search = partial[f"book/{publish.SEARCH_PAGES}"].decode()   # the search snippets' page texts too
+    texts = json.loads(search.split(publish.SEARCH_PAGES_PREFIX, 1)[1].rstrip().removesuffix(";"))
+    assert texts.keys() == json.loads(full[f"book/{publish.SEARCH_PAGES}"].decode().split(
+        publish.SEARCH_PAGES_PREFIX, 1)[1].rstrip().removesuffix(";")).keys()
+    for name in UNRELEASED:
+        assert not [doc for doc, text in texts.items() if re.search(rf'href="[^"]*/{name}\.ipynb"', text)], name
+    assert not [rel for rel in full if rel.endswith(".book-search-pages.json")]   # the build's store, not the book's
 
 
 def _references(page: Path) -> list[tuple[str, str]]:
