@@ -15,8 +15,8 @@ mean 0 and variance :math:`\sigma^2`, independent of the inputs, and zero biases
   variance is kept when :math:`\sigma^2 = 2/n_{in}` (He et al.; :func:`he_variance`).
 
 :func:`solutions.mlp.init_params` draws its weights with these formulas; :func:`naive_params` draws them with a
-fixed standard deviation for comparison, and :func:`layer_statistics` measures, layer by layer, the spread of the
-activations in a forward pass and of the error signals in a backward pass.
+fixed standard deviation for comparison, and :func:`solutions.mlp.layer_statistics` measures, layer by layer, the
+spread of the activations in a forward pass and of the error signals in a backward pass.
 """
 from __future__ import annotations
 
@@ -24,8 +24,7 @@ import math
 
 import numpy as np
 
-__all__ = ["lecun_variance", "glorot_variance", "glorot_uniform_bound", "he_variance", "naive_params",
-           "layer_statistics"]
+__all__ = ["lecun_variance", "glorot_variance", "glorot_uniform_bound", "he_variance", "naive_params"]
 
 
 def _fan(name, value):
@@ -69,29 +68,3 @@ def naive_params(sizes, std: float, seed=0) -> dict:
         params[f"W{l}"] = rng.normal(0.0, std, size=(sizes[l - 1], sizes[l]))
         params[f"b{l}"] = np.zeros(sizes[l])
     return params
-
-
-def layer_statistics(params: dict, X, activations, seed=0) -> dict:
-    r"""Layer-by-layer spread of a forward and a backward pass of a freshly initialised network.
-
-    Runs :func:`solutions.mlp.forward` on ``X`` and :func:`solutions.mlp.backward` with random targets (standard
-    normal, seeded; mean half squared error) and returns arrays over the layers :math:`l = 1 \dots L`:
-
-    * ``"z_std"``: standard deviation of the pre-activations :math:`z^l`;
-    * ``"a_std"``: standard deviation of the activations :math:`a^l`;
-    * ``"delta_std"``: standard deviation of the error signals :math:`\delta^l = \partial E/\partial z^l`;
-    * ``"grad_std"``: standard deviation of the weight gradients :math:`\partial E/\partial W^l`;
-    * ``"saturated"``: fraction of units with :math:`|z| > 2` (for tanh: slope below 0.071).
-    """
-    from . import mlp
-
-    cache = mlp.forward(params, X, activations)
-    L = mlp.n_layers(params)
-    Y = np.random.default_rng(seed).normal(size=cache[f"a{L}"].shape)
-    grads, deltas = mlp.backward(params, cache, Y, activations, return_deltas=True)
-    layers = range(1, L + 1)
-    return {"z_std": np.array([cache[f"z{l}"].std() for l in layers]),
-            "a_std": np.array([cache[f"a{l}"].std() for l in layers]),
-            "delta_std": np.array([deltas[f"delta{l}"].std() for l in layers]),
-            "grad_std": np.array([grads[f"W{l}"].std() for l in layers]),
-            "saturated": np.array([np.mean(np.abs(cache[f"z{l}"]) > 2.0) for l in layers])}

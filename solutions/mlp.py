@@ -45,7 +45,8 @@ from . import initialisation as _init
 from . import losses as _losses
 
 __all__ = ["init_params", "forward", "backward", "predict", "loss", "n_layers",
-           "layer_sizes", "output_delta", "resolve_activations"]
+           "layer_sizes", "output_delta", "resolve_activations",
+           "layer_statistics"]
 
 
 # --------------------------------------------------------------------------- helpers
@@ -221,3 +222,28 @@ def backward(params: dict, cache: dict, Y, activations="sigmoid", loss="half_squ
             delta = (delta @ params[f"W{l}"].T) * acts[l - 2].grad(cache[f"z{l - 1}"])
     grads = {k: grads[k] for k in params}  # same key order as params
     return (grads, dict(sorted(deltas.items()))) if return_deltas else grads
+
+
+# --------------------------------------------------------------------------- diagnostics
+def layer_statistics(params: dict, X, activations, seed=0) -> dict:
+    r"""Layer-by-layer spread of a forward and a backward pass of a freshly initialised network.
+
+    Runs :func:`forward` on ``X`` and :func:`backward` with random targets (standard
+    normal, seeded; mean half squared error) and returns arrays over the layers :math:`l = 1 \dots L`:
+
+    * ``"z_std"``: standard deviation of the pre-activations :math:`z^l`;
+    * ``"a_std"``: standard deviation of the activations :math:`a^l`;
+    * ``"delta_std"``: standard deviation of the error signals :math:`\delta^l = \partial E/\partial z^l`;
+    * ``"grad_std"``: standard deviation of the weight gradients :math:`\partial E/\partial W^l`;
+    * ``"saturated"``: fraction of units with :math:`|z| > 2` (for tanh: slope below 0.071).
+    """
+    cache = forward(params, X, activations)
+    L = n_layers(params)
+    Y = np.random.default_rng(seed).normal(size=cache[f"a{L}"].shape)
+    grads, deltas = backward(params, cache, Y, activations, return_deltas=True)
+    layers = range(1, L + 1)
+    return {"z_std": np.array([cache[f"z{l}"].std() for l in layers]),
+            "a_std": np.array([cache[f"a{l}"].std() for l in layers]),
+            "delta_std": np.array([deltas[f"delta{l}"].std() for l in layers]),
+            "grad_std": np.array([grads[f"W{l}"].std() for l in layers]),
+            "saturated": np.array([np.mean(np.abs(cache[f"z{l}"]) > 2.0) for l in layers])}

@@ -240,7 +240,7 @@ def _drawing(picture) -> str:
 
 
 def _check_player(player) -> list[str]:
-    """Drive one kernel-free player (course.static.HtmlPlayer, by its stable element ids) with its controls;
+    """Drive one kernel-free player (course.widgets.player.HtmlPlayer, by its stable element ids) with its controls;
     returns what did not respond. The picture is an SVG redrawn for each frame (its ``data-frame`` says
     which)."""
     from playwright.sync_api import expect

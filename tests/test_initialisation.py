@@ -35,7 +35,7 @@ def _deep(scheme, act, width=256, depth=10, seed=0):
     else:
         params = I.naive_params(sizes, std=scheme, seed=seed)
     X = np.random.default_rng(seed + 1).normal(size=(512, width))
-    return I.layer_statistics(params, X, act, seed=seed)
+    return mlp.layer_statistics(params, X, act, seed=seed)
 
 
 def test_the_variance_argument_holds_in_deep_networks():
@@ -57,7 +57,7 @@ def test_the_variance_argument_holds_in_deep_networks():
 def test_layer_statistics_reads_the_reference_passes():
     params = mlp.init_params([4, 5, 3], ["tanh", "identity"], seed=2)
     X = np.random.default_rng(0).normal(size=(7, 4))
-    stats = I.layer_statistics(params, X, ["tanh", "identity"], seed=3)
+    stats = mlp.layer_statistics(params, X, ["tanh", "identity"], seed=3)
     cache = mlp.forward(params, X, ["tanh", "identity"])
     Y = np.random.default_rng(3).normal(size=(7, 3))
     grads = mlp.backward(params, cache, Y, ["tanh", "identity"])

@@ -8,7 +8,7 @@ import pytest
 
 from benchmarks.browser import available, chromium_page
 from course.data import truth_table
-from course.static import HtmlPlayer
+from course.widgets.player import HtmlPlayer
 from course.widgets import ActivationExplorer, GradientFlowExplorer, PerceptronStepper
 from course.widgets.base import plain
 from solutions import activations as A

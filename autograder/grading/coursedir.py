@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from ..nbcells import (REPO_ROOT, SOURCE_DIR, is_answer, is_graded, nbgrader_config, nbgrader_meta, sqlite_url,
                        strip_hidden_tests)
+from .errors import GradingError  # noqa: F401  (re-exported: many modules import it from here)
 from .records import AssignmentSpec, GradeCell, Task
 
 if TYPE_CHECKING:  # imported where used: ``python -m autograder grade`` starts (and takes Ctrl-C) fast
@@ -60,10 +61,6 @@ def alembic_head() -> str:
 def fast_gradebook_creation() -> None:
     import nbgrader.api
     nbgrader.api.get_alembic_version = alembic_head
-
-
-class GradingError(Exception):
-    """A problem the instructor must fix before grading can run (printed without a traceback)."""
 
 
 # --------------------------------------------------------------------------- sources

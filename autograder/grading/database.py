@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 
 from ..nbcells import sqlite_url
-from .coursedir import GradingError
+from .errors import GradingError
 
 
 def default_url(course_root: str) -> str:

@@ -3,7 +3,7 @@ r"""Interactive explorers of gradient flow that run on *your* functions.
 Every explorer keeps its state in plain attributes, describes what to draw as a *scene* (numbers and
 texts) and shows it as an SVG drawn in the browser (:mod:`course.widgets.base`); Python runs your
 functions and computes the numbers, never the pixels. Each can also turn a sequence of its states
-into a kernel-free :class:`course.static.HtmlPlayer` for the static book (``to_html_player``) -- the
+into a kernel-free :class:`course.widgets.player.HtmlPlayer` for the static book (``to_html_player``) -- the
 same drawing code for both.
 
 * :class:`GradientFlowExplorer` -- an MLP as a graph; forward view (weights, :math:`z`, :math:`a`) and

@@ -5,6 +5,7 @@ import numpy as np
 
 from ..protocol import activation_table
 from .base import LiveWidget
+from .player import HtmlPlayer
 
 __all__ = ["ActivationExplorer", "PARAM_RANGES"]
 
@@ -136,4 +137,4 @@ class ActivationExplorer(LiveWidget):
         finally:
             self._restore(saved)
             self.redraw()
-        return self._player(scenes, captions, interval)
+        return HtmlPlayer(scenes, captions, interval=interval, width=self.width)

@@ -4,7 +4,7 @@ A widget keeps its state in plain attributes and describes what to draw as a *sc
 of numbers and texts (:meth:`LiveWidget.scene`). The browser draws the scene with ``draw.js``, the
 only drawing code: in a notebook through :class:`Picture` (an ``anywidget``, so a slider release costs
 one message each way and no image encoding), and in the book's kernel-free players
-(:class:`course.static.HtmlPlayer`) from a list of scenes. Python computes the numbers -- and runs
+(:class:`course.widgets.player.HtmlPlayer`) from a list of scenes. Python computes the numbers -- and runs
 *your* functions -- never the pixels.
 
 The controls are ordinary ``ipywidgets``. They sit in a box that wraps: beside the picture in a
@@ -262,8 +262,3 @@ class LiveWidget:
         from IPython.display import display
 
         display(self.ui)
-
-    def _player(self, scenes, captions, interval):
-        from ..static import HtmlPlayer
-
-        return HtmlPlayer(scenes, captions, interval=interval, width=self.width)

@@ -10,6 +10,7 @@ from ..core.numerics import DEFAULT_TOL
 from ..core.params import layer_sizes
 from ..protocol import call_backward, call_forward, call_update, check_gradients, make_loss
 from .base import FLAG, NEGATIVE, POSITIVE, LiveWidget, fmt
+from .player import HtmlPlayer
 from .tables import names_and_table, unit_names
 
 __all__ = ["GradientFlowExplorer"]
@@ -447,4 +448,4 @@ class GradientFlowExplorer(LiveWidget):
         finally:
             self._restore(saved)
             self.redraw()
-        return self._player(scenes, captions, interval)
+        return HtmlPlayer(scenes, captions, interval=interval, width=self.width)

@@ -6,6 +6,7 @@ import numpy as np
 from ..data import truth_table
 from ..protocol import StudentCodeError, call_student
 from .base import LiveWidget
+from .player import HtmlPlayer
 
 __all__ = ["PerceptronStepper"]
 
@@ -155,7 +156,7 @@ class PerceptronStepper(LiveWidget):
         finally:
             self._restore(saved)
             self.redraw()
-        return self._player(scenes, captions, interval)
+        return HtmlPlayer(scenes, captions, interval=interval, width=self.width)
 
     def _silent_step(self):
         wrong = self.predictions() != self.y

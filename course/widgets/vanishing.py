@@ -6,6 +6,7 @@ import numpy as np
 from ..core.params import layer_sizes
 from ..protocol import call_backward, call_forward, call_update, make_loss
 from .base import LiveWidget
+from .player import HtmlPlayer
 from .tables import names_and_table
 
 __all__ = ["VanishingGradients", "default_init"]
@@ -190,4 +191,4 @@ class VanishingGradients(LiveWidget):
                     self.train(min(every, steps - self.step_count), redraw=False)
         finally:
             self.configure(**saved)
-        return self._player(scenes, captions, interval)
+        return HtmlPlayer(scenes, captions, interval=interval, width=self.width)

@@ -19,7 +19,7 @@ import html
 import itertools
 import json
 
-from .widgets.base import draw_js, scene_json
+from .base import draw_js, scene_json
 
 _serial = itertools.count(1)  # two displays of one player on a page still get distinct element ids
 
