@@ -2,7 +2,8 @@
 
 nbval (``--nbval-lax``: every cell must run without error; outputs are not compared) runs the
 instructor notebooks, solutions and hidden tests included, in a kernel whose environment has no
-``PYTHONPATH`` -- as when grading, so a notebook that needed ``solutions`` would fail here.
+``PYTHONPATH`` -- as when grading, so a notebook that needed ``solutions`` would fail here -- and talks over
+Unix sockets (``tests/nbval_ipc.py``).
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ import pytest
 from autograder.authoring import release
 from course.assignments import checks
 
+NBVAL_IPC = Path(__file__).with_name("nbval_ipc.py")  # pytest with nbval, kernels over Unix sockets
 NOTEBOOKS = [release.SOURCE_DIR / n / f"{n}.ipynb" for n in release.ASSIGNMENTS
              if (release.SOURCE_DIR / n / f"{n}.ipynb").exists()]
 
@@ -32,7 +34,7 @@ def test_nbval_lax_over_the_instructor_notebooks(tmp_path):
     env["MPLBACKEND"] = "Agg"
     for key in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR"):
         env.setdefault(key, str(tmp_path / key.lower()))
-    cmd = [sys.executable, "-m", "pytest", "--nbval-lax", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
+    cmd = [sys.executable, str(NBVAL_IPC), "--nbval-lax", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
            "-p", "no:randomly", "--nbval-cell-timeout=120", "-o", "addopts=", "-o", "filterwarnings=",
            "--rootdir", str(tmp_path), *map(str, NOTEBOOKS)]
     proc = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=280)

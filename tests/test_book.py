@@ -21,6 +21,7 @@ from book_build import BUILD_TIMEOUT, built_book, subprocess_env  # noqa: F401  
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
+NBVAL_IPC = Path(__file__).with_name("nbval_ipc.py")  # pytest with nbval, kernels over Unix sockets
 BIN = Path(PYTHON).parent
 
 pytestmark = [pytest.mark.book, pytest.mark.slow]
@@ -303,7 +304,7 @@ def test_chapter_runs_under_nbval(source: Path, tmp_path: Path):
     env = _env(tmp_path)
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     result = subprocess.run(
-        [PYTHON, "-m", "pytest", "-p", "nbval", "--nbval-lax", "-q", f"--rootdir={tmp_path}",
+        [PYTHON, str(NBVAL_IPC), "-p", "nbval", "--nbval-lax", "-q", f"--rootdir={tmp_path}",
          "-c", str(tmp_path / "pytest.ini"), f"--nbval-cell-timeout={CHAPTER_TIMEOUT}", str(notebook)],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=CHAPTER_TIMEOUT + 30)
     assert result.returncode == 0, f"nbval failed for {source.name}:\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}"

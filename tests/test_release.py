@@ -10,8 +10,12 @@
 from __future__ import annotations
 
 import ast
+import json
+import os
 import re
 import shutil
+import subprocess
+import sys
 import textwrap
 
 import nbformat
@@ -380,6 +384,77 @@ def test_release_stamp_notices_every_input_and_every_output_change(tmp_path):
     out.unlink()
     assert not again.current("toy", "inputs-1", validated=False)
     assert not again.current("other", "inputs-1", validated=False)
+
+
+# --------------------------------------------------------------------------- the release command in a fresh copy
+def _repository_copy(tmp_path):
+    """What a fresh clone has for the release: the packages and the committed notebooks, no ``_build/`` (no stamp)."""
+    copy = tmp_path / "repo"
+    for folder in ("autograder", "course", "solutions"):
+        shutil.copytree(ROOT / folder, copy / folder,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints"))
+    return copy
+
+
+def _kernel_spy(tmp_path):
+    """A ``python3`` kernelspec, found first through ``JUPYTER_PATH``, that notes every kernel start in a log."""
+    log, spec = tmp_path / "kernel-starts.log", tmp_path / "jupyter-path" / "kernels" / "python3"
+    spec.mkdir(parents=True)
+    code = (f"open({str(log)!r}, 'a').write('start\\n'); "
+            "from ipykernel.kernelapp import launch_new_instance; launch_new_instance()")
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-c", code, "-f", "{connection_file}"],
+        "display_name": "Python 3 (ipykernel)", "language": "python"}))
+    return log
+
+
+def _generated(copy):
+    return {p: p.read_bytes() for p in sorted((copy / "autograder" / "source").rglob("*.ipynb"))
+            + sorted((copy / "course" / "assignments").rglob("*.ipynb"))}
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_a_fresh_copy_releases_without_kernels_and_validates_what_it_regenerates(tmp_path):
+    """``make book`` in a fresh clone: the committed notebooks equal a fresh generation, so the release writes
+    nothing and starts no kernel; ``--validate`` validates all the same; a changed source is regenerated and
+    validated, and only that assignment."""
+    copy, log = _repository_copy(tmp_path), _kernel_spy(tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(copy), "JUPYTER_PATH": str(tmp_path / "jupyter-path"),
+           "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
+
+    def run(*args):
+        proc = subprocess.run([sys.executable, "-m", "autograder", "release", *args], cwd=copy, env=env,
+                              capture_output=True, text=True, timeout=400)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        return proc.stdout
+
+    def kernels_started():
+        return log.read_text().count("start") if log.exists() else 0
+
+    committed = _generated(copy)
+    out = run()
+    assert "the committed notebooks equal a fresh generation, nothing to write" in out and "validated" not in out
+    assert kernels_started() == 0 and _generated(copy) == committed
+    assert "nothing changed since the last release" in run()
+
+    name = NAMES[1]
+    out = run(name, "--validate")
+    assert re.search(rf"^{name}: \d+ autograded cells, validated in", out, re.M), out
+    assert kernels_started() == 2                     # the reference and the blank version
+    assert "nothing changed since the last release" in run(name, "--validate")
+
+    md = copy / "autograder" / "source" / name / f"{name}.md"
+    text = md.read_text(encoding="utf-8")
+    heading = re.search(r"^# .*$", text, re.M).group(0)           # the title, in the first (prose) cell
+    md.write_text(text.replace(heading, heading + "\n\nA sentence added after the release.", 1), encoding="utf-8")
+    out = run()
+    assert f"regenerated {name}\n" in out and re.search(rf"^{name}: \d+ autograded cells, validated in", out, re.M)
+    assert kernels_started() == 4
+    changed = {p for p, data in _generated(copy).items() if committed[p] != data}
+    assert changed == {copy / "autograder" / "source" / name / f"{name}.ipynb",
+                       copy / "course" / "assignments" / name / f"{name}.ipynb"}
+    assert all("A sentence added after the release." in p.read_text(encoding="utf-8") for p in changed)
 
 
 # --------------------------------------------------------------------------- secrecy while grading

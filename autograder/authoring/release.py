@@ -20,12 +20,19 @@ Hidden cases. A hidden test region names its cases with a placeholder call,
 exact float64 data (:mod:`.cases`). Only the instructor notebook carries them; nbgrader strips the
 hidden region from the student version, and no graded notebook imports ``solutions``.
 
-Validation (skipped with ``--no-validate``; :mod:`.validation`): the instructor notebook passes every
-test, the blank student version with the hidden tests put back passes none.
+Validation (:mod:`.validation`): the instructor notebook passes every test, the blank student version with
+the hidden tests put back passes none. It runs for every assignment whose notebooks a fresh generation
+changes, before anything is written; an assignment whose committed notebooks already equal a fresh
+generation has nothing to release and is not run in kernels, because what is committed was validated when
+it was released and ``make test`` validates every assignment again (``python -m autograder preflight``
+checks a grading environment) -- so ``make book`` in a fresh clone starts no kernel for the release.
+``--validate`` validates every named assignment all the same, ``--force`` also ignores the stamp below,
+``--no-validate`` validates nothing.
 
 Incremental: a release whose inputs (sources, hidden-case modules, the ``solutions`` package, the
-nbgrader config, the release code itself) hash as at the last successful release, and whose generated
-files are still as written then, does nothing (:mod:`.stamp`).
+nbgrader config, the release code itself) hash as at the last release here (``--validate``: the last
+validated one), and whose generated files are still as written then, does nothing, not even the
+generation in memory (:mod:`.stamp`).
 
 ``--check`` regenerates everything in memory and fails, listing the files, if the committed
 files differ from a fresh generation (no kernels; a few seconds).
@@ -283,14 +290,22 @@ def drift(files: dict[Path, str], root: Path = REPO_ROOT, release_dir: Path = RE
     return problems
 
 
+def outdated(path: Path, text: str) -> bool:
+    """Does the file at ``path`` differ from its fresh generation ``text``? (An instructor notebook that differs
+    only by last-bit rounding does not: it is kept as it is.)"""
+    if not path.exists():
+        return True
+    if path.read_bytes() == text.encode("utf-8"):
+        return False
+    return not (path.is_relative_to(SOURCE_DIR) and same_up_to_rounding(path.read_text(encoding="utf-8"), text))
+
+
 def write(files: dict[Path, str]) -> None:
-    """Write what changed (an instructor notebook that differs only by last-bit rounding is kept as it is)."""
+    """Write what changed (see :func:`outdated`)."""
     for path, text in files.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if path.exists() and (path.read_bytes() == text.encode("utf-8") or (
-                path.is_relative_to(SOURCE_DIR) and same_up_to_rounding(path.read_text(encoding="utf-8"), text))):
-            continue
-        path.write_bytes(text.encode("utf-8"))
+        if outdated(path, text):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(text.encode("utf-8"))
 
 
 def main(argv=None) -> int:
@@ -300,10 +315,13 @@ def main(argv=None) -> int:
                         help=f"assignments to release (default: all of {', '.join(ASSIGNMENTS)})")
     parser.add_argument("--check", action="store_true",
                         help="do not write: fail if the committed files differ from a fresh generation")
+    parser.add_argument("--validate", action="store_true",
+                        help="validate every named assignment, also those whose committed notebooks equal a fresh "
+                             "generation (default: only what is regenerated)")
     parser.add_argument("--no-validate", action="store_true", help="skip running the notebooks")
     parser.add_argument("--timeout", type=int, default=120, help="per-cell timeout in seconds when validating")
     parser.add_argument("--force", action="store_true",
-                        help="release even the assignments whose inputs did not change since the last release")
+                        help="release and validate even the assignments whose inputs did not change since the last release")
     parser.add_argument("--roster", default=None, metavar="CSV",
                         help="then write one notebook per student of the roster for each personalised assignment, "
                              "with the student's id and personal code typed in, and codes.csv, into "
@@ -327,12 +345,14 @@ def release_assignments(args, parser) -> int:
     unknown = [n for n in args.names if n not in ASSIGNMENTS]
     if unknown:
         parser.error(f"unknown assignment(s) {', '.join(unknown)}; known: {', '.join(ASSIGNMENTS)}")
+    if args.validate and args.no_validate:
+        parser.error("--validate and --no-validate contradict each other")
     names = tuple(args.names) or ASSIGNMENTS
     stamp, inputs = Stamp(), {}
     if not args.check:
         shared = shared_digest()
         inputs = {name: inputs_digest(name, shared) for name in names}
-        todo = tuple(n for n in names if args.force or not stamp.current(n, inputs[n], validated=not args.no_validate))
+        todo = tuple(n for n in names if args.force or not stamp.current(n, inputs[n], validated=args.validate))
         if not todo:
             print(f"release: nothing changed since the last release ({', '.join(names)}; --force to redo)")
             return 0
@@ -350,20 +370,34 @@ def release_assignments(args, parser) -> int:
             return 1
         print(f"release --check: {len(files)} generated files match the committed ones")
         return 0
-    if not args.no_validate:
-        failed = False
-        for name in names:
-            v = validate(name, files[SOURCE_DIR / name / f"{name}.ipynb"],
-                         files[RELEASE_DIR / name / f"{name}.ipynb"], args.timeout,
-                         {rel: SOURCE_DIR / name / rel for rel in DATA_FILES.get(name, ())})
-            print(v.report())
-            failed |= not v.ok
-        if failed:
-            print("release: error: validation failed; nothing written", file=sys.stderr)
-            return 1
+    # What a fresh generation changes; the rest is released already, as committed.
+    changed = {name for name in names if any(outdated(path, text) for path, text in files.items() if name in path.parts)}
+    if args.no_validate:
+        checked = ()
+    elif args.validate or args.force:
+        checked = names
+    else:
+        checked = tuple(n for n in names if n in changed)
+    failed = False
+    for name in checked:
+        v = validate(name, files[SOURCE_DIR / name / f"{name}.ipynb"],
+                     files[RELEASE_DIR / name / f"{name}.ipynb"], args.timeout,
+                     {rel: SOURCE_DIR / name / rel for rel in DATA_FILES.get(name, ())})
+        print(v.report())
+        failed |= not v.ok
+    if failed:
+        print("release: error: validation failed; nothing written", file=sys.stderr)
+        return 1
     write(files)
     for name in names:
-        stamp.record(name, inputs[name], [path for path in files if name in path.parts], not args.no_validate)
+        stamp.record(name, inputs[name], [path for path in files if name in path.parts],
+                     validated=name in checked or stamp.current(name, inputs[name], validated=True))
     stamp.save()
-    print(f"release: wrote {len(files)} files ({', '.join(names)})")
+    unchanged = [n for n in names if n not in changed]
+    if changed:
+        print(f"release: regenerated {', '.join(n for n in names if n in changed)}")
+    if unchanged:
+        print(f"release: {', '.join(unchanged)}: the committed notebooks equal a fresh generation, nothing to write"
+              + ("" if set(unchanged) <= set(checked) else " (not run in kernels: `make test` validates every "
+                                                            "assignment; --validate to validate here)"))
     return 0

@@ -5,7 +5,8 @@ generated notebooks depend on -- its source folder (minus the generated notebook
 the ``course`` and ``solutions`` packages (the hidden cases call ``solutions``; ``course.assignments.checks``
 encodes them), the nbgrader config, the release code itself, and the versions of Python and of the packages
 that shape the output -- together with the hashes of the files it wrote and whether they were validated.
-A release skips an assignment whose inputs hash the same and whose files are still exactly as written.
+A release skips an assignment whose inputs hash the same and whose files are still exactly as written (with
+``--validate``: and were validated).
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Validation of a release: nbgrader's own :class:`~nbgrader.validator.Validator` runs each notebook in a kernel
 whose environment has no ``PYTHONPATH`` (so ``solutions`` is not importable, as when grading), in a scratch
-folder:
+folder, its kernel talking over Unix sockets (:mod:`autograder.kernels`):
 
 * the instructor notebook: every cell runs without error and every graded test passes;
 * the blank student version *with the hidden tests put back* (what the autograder runs for a student who
@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..kernels import ipc_config
 from ..nbcells import grade_id, is_graded, is_graded_test, nbgrader_config, quiet_nbgrader_logs
 from . import ReleaseError
 
@@ -77,9 +78,10 @@ def run_validator(path: Path, timeout: int, invert: bool) -> dict:
     cfg.Validator.invert = invert
     cfg.Validator.ignore_checksums = True
     cfg.Validator.validate_all = not invert
-    validator = Validator(config=cfg)
-    validator.log.setLevel("ERROR")
-    return validator.validate(str(path))
+    with ipc_config(cfg):  # Unix sockets: no TCP port to lose under load, no IPKernelApp warning
+        validator = Validator(config=cfg)
+        validator.log.setLevel("ERROR")
+        return validator.validate(str(path))
 
 
 def validate(name: str, instructor_text: str, student_text: str, timeout: int = 60, data_files=None) -> Validation:

@@ -23,7 +23,7 @@ from pathlib import Path
 from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
 
-from kernel_transport import use_encrypted_kernel_transport
+from kernel_transport import use_ipc_kernel_transport
 
 from . import assignments, search
 
@@ -122,7 +122,7 @@ def _own_version() -> int:
 
 
 def setup(app: Sphinx) -> dict:
-    use_encrypted_kernel_transport()     # see book/_ext/kernel_transport.py
+    use_ipc_kernel_transport()           # see book/_ext/kernel_transport.py
     app.connect("config-inited", _configure)
     app.connect("builder-inited", _stage_static_files)
     app.connect("html-page-context", _clean_page_assets, priority=900)
