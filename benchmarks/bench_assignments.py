@@ -58,14 +58,15 @@ def _digits_reference_seconds(repeat: int) -> float:
 
 def _notebook_seconds(name: str) -> float:
     """Run the instructor notebook (answers and hidden tests) in a fresh kernel without PYTHONPATH; wall seconds."""
-    from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
+
+    from autograder.kernels import IpcKernelManager
 
     nb = nbformat.read(SOURCE / name / f"{name}.ipynb", as_version=4)
     saved = os.environ.pop("PYTHONPATH", None)
     try:
         with tempfile.TemporaryDirectory(prefix="bench-assignment-") as folder:
-            km = KernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(folder, "k"))
+            km = IpcKernelManager(kernel_name="python3")
             t0 = time.perf_counter()
             NotebookClient(nb, km=km, timeout=300).execute(cwd=folder)
             return time.perf_counter() - t0
