@@ -29,14 +29,17 @@ import weakref
 from jupyter_client.manager import AsyncKernelManager, KernelManager
 from traitlets import CaselessStrEnum, default
 
-#: a Unix socket path has at most 107 bytes on Linux (103 on macOS): keep the folder short
-_MAX_FOLDER_LENGTH = 80
+#: a Unix socket path has at most 107 bytes on Linux (103 on macOS); jupyter_client appends "-N" to the
+#: path we give it (``<folder>/kernel-1`` ...): keep the folder well short of that
+MAX_FOLDER_BYTES = 80
 
 
 def socket_folder(prefix: str = "kernel-") -> str:
-    """A new private folder (mode 0700) for a kernel's sockets, short enough for a Unix socket path."""
+    """A new private folder (mode 0700, owned by the current user) for a kernel's sockets, short enough for a
+    Unix socket path: in the temp folder, or in ``/tmp`` when ``TMPDIR`` (or ``tempfile.tempdir``: a pytest
+    ``tmp_path``, a clone's build folder) is too long for one."""
     folder = tempfile.mkdtemp(prefix=prefix)
-    if len(folder) > _MAX_FOLDER_LENGTH:    # a long TMPDIR: fall back to /tmp
+    if len(os.fsencode(folder)) > MAX_FOLDER_BYTES:
         os.rmdir(folder)
         folder = tempfile.mkdtemp(prefix=prefix, dir="/tmp")
     return folder

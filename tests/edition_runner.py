@@ -8,26 +8,23 @@ outside the repository)::
 Every cell runs (``allow_errors``), each notebook in its own kernel started from the edition's environment,
 with the notebook's folder as working directory; the report gives, per code cell, its nbgrader ``grade_id``,
 whether it is an autograded test, the error it raised (name and message) and the MIME types it displayed.
+Kernels talk over Unix sockets, as every kernel the repository's tools start: the test copies
+``autograder/kernels.py`` beside this file as ``kernels.py`` (the ``autograder`` package is not importable here).
 """
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import nbformat
-from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
+
+from kernels import AsyncIpcKernelManager  # autograder/kernels.py, copied beside this file
 
 
 def run(path: Path) -> list[dict]:
     nb = nbformat.read(path, as_version=4)
-    # over Unix sockets in a private folder, as every kernel the repository's tools start (autograder/kernels.py,
-    # not importable from the edition's environment): no TCP port to lose to another process
-    with tempfile.TemporaryDirectory(prefix="kernel-") as sockets:
-        km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(sockets, "kernel"))
-        NotebookClient(nb, km=km, timeout=120, allow_errors=True,
-                       resources={"metadata": {"path": str(path.parent)}}).execute()
+    NotebookClient(nb, km=AsyncIpcKernelManager(kernel_name="python3"), timeout=120, allow_errors=True,
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
     cells = []
     for cell in nb.cells:
         if cell.cell_type != "code":

@@ -23,8 +23,9 @@ pytestmark = pytest.mark.slow
 def graded_results(name: str, answers: dict[str, str], stop_after: str | None = None) -> dict[str, bool]:
     """``{grade_id: passed}`` for the graded cells of assignment ``name`` with the answer cells in ``answers``
     (``grade_id -> source``) replaced; ``stop_after``: run only the cells up to this grade id."""
-    from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
+
+    from autograder.kernels import IpcKernelManager
 
     nb = nbformat.read(release.SOURCE_DIR / name / f"{name}.ipynb", as_version=4)
     cells = []
@@ -40,9 +41,9 @@ def graded_results(name: str, answers: dict[str, str], stop_after: str | None = 
     nb.cells = cells
     saved = {k: os.environ.pop(k) for k in ("PYTHONPATH",) if k in os.environ}
     try:
-        with tempfile.TemporaryDirectory(prefix="kernel-") as sockets:
-            km = KernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(sockets, "k"))
-            NotebookClient(nb, km=km, timeout=120, allow_errors=True).execute(cwd=sockets)
+        with tempfile.TemporaryDirectory(prefix="variant-") as work:
+            NotebookClient(nb, km=IpcKernelManager(kernel_name="python3"), timeout=120,
+                           allow_errors=True).execute(cwd=work)
     finally:
         os.environ.update(saved)
     out = {}
@@ -273,17 +274,17 @@ def test_training_backward_of_squared_error_instead_of_cross_entropy_loses_the_b
 # --------------------------------------------------------------------------- 07_digits
 def _printed(name: str, grade_id: str) -> str:
     """The text the reference prints in the cell ``grade_id`` of assignment ``name`` (run up to that cell)."""
-    from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
+
+    from autograder.kernels import IpcKernelManager
 
     nb = nbformat.read(release.SOURCE_DIR / name / f"{name}.ipynb", as_version=4)
     index = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
     nb.cells = nb.cells[:index + 1]
     saved = {k: os.environ.pop(k) for k in ("PYTHONPATH",) if k in os.environ}
     try:
-        with tempfile.TemporaryDirectory(prefix="kernel-") as sockets:
-            km = KernelManager(kernel_name="python3", transport="ipc", ip=os.path.join(sockets, "k"))
-            NotebookClient(nb, km=km, timeout=120).execute(cwd=sockets)
+        with tempfile.TemporaryDirectory(prefix="variant-") as work:
+            NotebookClient(nb, km=IpcKernelManager(kernel_name="python3"), timeout=120).execute(cwd=work)
     finally:
         os.environ.update(saved)
     return "".join(o.get("text", "") for o in nb.cells[-1].outputs if o.output_type == "stream")

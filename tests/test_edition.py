@@ -631,6 +631,7 @@ def test_assignments_run_in_the_student_environment(student, tmp_path):
         nbformat.write(_completed(name), done)
         notebooks.append(done)
     runner = shutil.copy(ROOT / "tests" / "edition_runner.py", tmp_path / "edition_runner.py")
+    shutil.copy(ROOT / "autograder" / "kernels.py", tmp_path / "kernels.py")   # the runner's kernels: Unix sockets
     result = subprocess.run([str(student.python), str(runner), *map(str, notebooks)], cwd=tmp_path,
                             env=_student_env(tmp_path / "state"), capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-4000:]

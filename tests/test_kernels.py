@@ -11,6 +11,7 @@ import os
 import stat
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -60,6 +61,29 @@ def test_a_kernel_gets_a_private_socket_folder_removed_with_it():
         kc.stop_channels()
         km.shutdown_kernel(now=True)
     assert not folder.exists(), "the socket folder outlives its kernel"
+
+
+def test_a_long_temp_folder_cannot_make_a_socket_path_too_long(tmp_path, monkeypatch):
+    """CI clones to /check/work/main and pytest's tmp_path is long: with a temp folder longer than a Unix socket
+    path may be, the kernel's sockets go to a private folder in /tmp and the kernel still runs."""
+    deep = tmp_path / ("long-folder-name-" * 8)
+    deep.mkdir()
+    assert len(os.fsencode(str(deep))) > 108          # a socket in it could not even be bound
+    monkeypatch.setattr(tempfile, "tempdir", str(deep))
+    km, kc = kernels.start_ipc_kernel()
+    try:
+        info = km.get_connection_info()
+        folder = Path(info["ip"]).parent
+        assert folder.parent == Path("/tmp") and folder.stat().st_uid == os.getuid()
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+        assert max(len(os.fsencode(f"{info['ip']}-{info[f'{c}_port']}"))
+                   for c in ("shell", "iopub", "stdin", "control", "hb")) <= 107
+        assert kc.execute_interactive(TRANSPORT_CELL, timeout=60)["content"]["status"] == "ok"
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    assert not folder.exists()
+    assert not any(deep.iterdir()), "a folder left in the long temp folder"
 
 
 def test_notebook_clients_default_to_unix_sockets(restore_defaults):

@@ -35,9 +35,9 @@ def _execute(notebook_json: str, cwd: str, timeout, allow_errors: bool) -> tuple
     import nbformat
     from jupyter_cache.executors.utils import single_nb_execution
 
-    from kernel_transport import use_ipc_kernel_transport
+    from autograder.kernels import use_ipc_kernels
 
-    use_ipc_kernel_transport()             # a spawned worker starts from a fresh interpreter
+    use_ipc_kernels()              # over Unix sockets; a spawned worker starts from a fresh interpreter
     notebook = nbformat.reads(notebook_json, as_version=4)
     result = single_nb_execution(notebook, cwd=cwd, timeout=timeout, allow_errors=allow_errors, meta_override=True)
     error = None if result.err is None else (result.exc_string or repr(result.err))

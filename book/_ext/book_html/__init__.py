@@ -11,6 +11,7 @@
 * ``assignments`` directive (:mod:`book_html.assignments`): the list of assignments with points read
   from the released notebooks' nbgrader metadata.
 * Offline search snippets (:mod:`book_html.search`).
+* Chapter kernels talk over Unix sockets, as every kernel our tools start (:mod:`autograder.kernels`).
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from pathlib import Path
 from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
 
-from kernel_transport import use_ipc_kernel_transport
+from autograder.kernels import use_ipc_kernels
 
 from . import assignments, search
 
@@ -122,7 +123,7 @@ def _own_version() -> int:
 
 
 def setup(app: Sphinx) -> dict:
-    use_ipc_kernel_transport()           # see book/_ext/kernel_transport.py
+    use_ipc_kernels()    # myst-nb's chapter kernels over Unix sockets: no TCP port, no IPKernelApp warning
     app.connect("config-inited", _configure)
     app.connect("builder-inited", _stage_static_files)
     app.connect("html-page-context", _clean_page_assets, priority=900)
