@@ -133,3 +133,10 @@ def quiet_nbgrader_logs():
     finally:
         for lg, level in zip(loggers, levels):
             lg.setLevel(level)
+
+
+def notebook_text(nb) -> str:
+    """Deterministic JSON text of a notebook (nbformat's layout, trailing newline)."""
+    import nbformat
+
+    return nbformat.writes(nb) + "\n"

@@ -66,7 +66,8 @@ import tempfile
 from pathlib import Path
 
 from ..nbcells import (CASES_DIR, DEFAULT_COURSE_DIR, HIDDEN_BEGIN, HIDDEN_END, RELEASE_DIR, REPO_ROOT, SOLUTION_BEGIN, SOLUTION_END,
-                       SOURCE_DIR, is_answer, is_graded, is_graded_test, nbgrader_config, quiet_nbgrader_logs)
+                       SOURCE_DIR, is_answer, is_graded, is_graded_test, nbgrader_config, notebook_text,
+                       quiet_nbgrader_logs)
 from . import ReleaseError, shown
 from .cases import PLACEHOLDER, cases_in, fill_placeholders, load_cases_module, unused_case_functions
 from .stamp import Stamp, inputs_digest, shared_digest
@@ -176,13 +177,6 @@ def build_instructor_notebook(name: str, source_dir: Path = SOURCE_DIR, cases_di
                            f"{md.name}: {', '.join(unused)}")
     nbformat.validate(out)
     return out
-
-
-def notebook_text(nb) -> str:
-    """Deterministic JSON text of a notebook (nbformat's layout, trailing newline)."""
-    import nbformat
-
-    return nbformat.writes(nb) + "\n"
 
 
 # --------------------------------------------------------------------------- student notebook

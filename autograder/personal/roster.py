@@ -17,7 +17,7 @@ from pathlib import Path
 
 import nbformat
 
-from ..authoring.release import RELEASE_DIR, notebook_text
+from ..nbcells import RELEASE_DIR, notebook_text
 from ..grading.coursedir import GradingError, check_private
 from .cases import fill_identity, identity_cell
 from .secret import load_secret, read_roster, secret_path, student_code
