@@ -29,10 +29,31 @@ def add_common_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--notebook-budget", type=float, default=None,
                         help="wall-clock seconds for a whole notebook (default: 30 x the cell timeout)")
     parser.add_argument("--allow-network", action="store_true",
-                        help="let grading kernels use the network (by default they have none wherever namespaces work)")
+                        help="let grading kernels use the network (by default they have none)")
+    parser.add_argument("--no-isolation", action="store_true",
+                        help="UNSAFE: grade even where the sandbox cannot be set up; kernels then run as you, with "
+                             "access to everything you can read and write (the summary says so on its first line)")
 
 
 def limits_from(args) -> Limits:
     budget = args.notebook_budget if args.notebook_budget else 30 * args.timeout
+    hide = [args.course_dir] + ([args.submissions] if getattr(args, "submissions", None) else [])
     return Limits(cell_timeout=args.timeout, memory_mb=args.memory_mb, cpu_seconds=args.cpu_seconds,
-                  notebook_budget=budget, network=args.allow_network, hide=(os.path.abspath(args.course_dir),))
+                  notebook_budget=budget, network=args.allow_network, isolate=not args.no_isolation,
+                  hide=tuple(os.path.abspath(p) for p in hide))
+
+
+def isolation_problem(limits: Limits) -> str | None:
+    """Why kernels cannot be isolated here, with how to fix it and the override (None: they can, or unasked)."""
+    if not limits.isolate:
+        return None
+    import tempfile
+
+    from .grading.sandbox.launcher import problem
+    with tempfile.TemporaryDirectory(prefix="autograder-probe-") as folder:
+        why = problem(limits, folder, limits.hide)
+    if why:
+        return (f"{why}.\nNothing was graded. To grade anyway, without isolation (kernels would run as you and could "
+                "read and change your files, other students' work and the gradebook), add --no-isolation.")
+    return None
+

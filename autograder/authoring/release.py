@@ -37,21 +37,20 @@ generation in memory (:mod:`.stamp`).
 ``--check`` regenerates everything in memory and fails, listing the files, if the committed
 files differ from a fresh generation (no kernels; a few seconds).
 
-Secrecy while grading, and its limits. The grading kernel cannot *import* the answers:
-``solutions`` (and ``autograder``) are not installed and the kernel runs without ``PYTHONPATH``
-in a scratch folder; ``nbgrader_config.py`` ignores ``*.md`` so nbgrader copies no instructor file
-next to the student's notebook. The reference outputs exist only inside the hidden test regions
+Secrecy while grading, and its limits. The grading kernel can neither import nor read the answers:
+``solutions`` (and ``autograder``) are not installed, and the grading sandbox
+(``autograder/grading/sandbox/launcher.py``) does not contain the repository; ``nbgrader_config.py``
+ignores ``*.md`` so nbgrader copies no instructor file next to the student's notebook. The reference outputs exist only inside the hidden test regions
 of the instructor notebook (restored by the grader), so they enter the kernel's memory only when
 a hidden cell runs, after every student cell. Limits: (1) a student function *called by* a
 hidden test runs in the same process and can read the caller's frame (``sys._getframe(1)``), the
 cell's source (IPython's ``In``) or monkeypatch numpy / :mod:`course.assignments.checks` so that
 comparisons pass -- :mod:`autograder.grading.sandbox.guard` undoes or catches the common forms of the
 latter, but no in-kernel scheme prevents all of it; only running student code in a separate
-process would; (2) where the grader gets no namespaces (see ``autograder/grading/sandbox/launcher.py``),
-the kernel can read any file the grading user can, including this repository by its absolute
-path; (3) failure messages
-show the first failing case's input and expected value (by design), and the seeds are fixed, so
-the same cases recur every term unless the seeds in ``autograder/hidden_cases`` are changed.
+process would; (2) with ``grade --no-isolation`` the kernel can read any file the grading user can,
+including this repository by its absolute path; (3) failure messages show the first failing case's
+input and expected value (by design), and the seeds are fixed, so the same cases recur every term
+unless the seeds in ``autograder/hidden_cases`` are changed.
 
 Clear errors (:class:`ReleaseError`) for a malformed source: unknown placeholder, a placeholder
 outside a hidden region, a test cell without a docstring, duplicate ``grade_id``, a graded

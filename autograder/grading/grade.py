@@ -13,7 +13,7 @@ import os
 import sys
 import time
 
-from ..cli import add_common_options, limits_from
+from ..cli import add_common_options, isolation_problem, limits_from
 from . import database
 from . import preflight as preflight_mod
 from .coursedir import GradingError, check_private, list_assignments, prepare_assignment, source_hash
@@ -21,7 +21,7 @@ from .courseconfig import write_course_config
 from .intake import discover
 from .pool import Progress, WorkerPool, stop_cleanly_on_ctrl_c
 from .refresh import add_term_options, apply_term_options, refresh
-from .report import has_problem, open_gradebook, write_gradebook, write_student_files
+from .report import UNISOLATED_WARNING, has_problem, open_gradebook, write_gradebook, write_student_files
 from .roster import load_roster
 from .state import State
 from ..personal.grading import Personaliser, add_options as add_personal_options
@@ -117,6 +117,12 @@ def run(args, out=sys.stdout, err=sys.stderr) -> int:
         pre_names = [] if args.skip_preflight else [n for n in names if not state.preflight_ok(n, pre_key[n])]
         phase("hashes and state")
         if todo_subs or pre_names:  # workers boot (import nbgrader, start kernels) while we prepare
+            if not args.cluster:  # (a cluster's workers check their own machines)
+                problem = isolation_problem(limits)
+                if problem:
+                    raise GradingError(problem)
+            if not limits.isolate:
+                err.write(UNISOLATED_WARNING + "\n")
             pool = (cluster_pool(args, limits, names, err) if args.cluster else
                     WorkerPool(min(args.workers, max(1, len(todo_subs) + 2 * len(pre_names))), limits))
         prepared = {n: prepare_assignment(course, n, db_url, args.source_dir) for n in names}

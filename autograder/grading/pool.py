@@ -193,7 +193,7 @@ class WorkerPool:
         self.base = tempfile.mkdtemp(prefix=SCRATCH_PREFIX)
         with open(os.path.join(self.base, PID_FILE), "w") as f:
             f.write(f"{os.getpid()} {start_time(os.getpid())}\n")
-        os.chmod(self.base, 0o711)
+        os.chmod(self.base, 0o700)
         self.workers = [WorkerProcess(self.ctx, k, self.base, limits) for k in range(self.n)]
 
     def __enter__(self):
@@ -212,6 +212,12 @@ class WorkerPool:
         for w in self.workers:
             w.kill()  # no-op for a worker that already left; else it and its kernels
         shutil.rmtree(self.base, ignore_errors=True)
+
+    def _lost(self, task, reason: str):
+        """The result of a task whose worker had to be replaced: every test zero, and why."""
+        result = blank_result(task, "error", reason)
+        result.isolated = self.limits.isolate
+        return with_feedback(task, result)
 
     def _replace(self, w: WorkerProcess) -> None:
         w.kill()
@@ -260,8 +266,7 @@ class WorkerPool:
                     if failed:
                         task_id, task, _ = failed
                         done += 1
-                        yield task_id, with_feedback(task, blank_result(
-                            task, "error", "the grader crashed while grading this notebook"))
+                        yield task_id, self._lost(task, "the grader crashed while grading this notebook")
                         if progress:
                             progress.update(done)
             now = time.monotonic()
@@ -270,9 +275,8 @@ class WorkerPool:
                     task_id, task, _ = w.task
                     self._replace(w)
                     done += 1
-                    yield task_id, with_feedback(task, blank_result(
-                        task, "error", f"grading this notebook took longer than {self.task_timeout:g} s "
-                                       "and was stopped"))
+                    yield task_id, self._lost(task, f"grading this notebook took longer than {self.task_timeout:g} s "
+                                                    "and was stopped")
                     if progress:
                         progress.update(done)
             if progress:

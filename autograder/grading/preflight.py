@@ -15,7 +15,7 @@ import os
 import sys
 from dataclasses import asdict
 
-from ..cli import add_common_options, limits_from
+from ..cli import add_common_options, isolation_problem, limits_from
 from ..nbcells import sqlite_url
 from .coursedir import GradingError, check_private, list_assignments, prepare_assignment
 from .feedback import failure_text, fmt_points
@@ -113,8 +113,12 @@ def main(argv=None) -> int:
         course = os.path.abspath(args.course_dir)
         check_private(course)
         db_url = args.db_url or sqlite_url(os.path.join(course, "gradebook.db"))
+        limits = limits_from(args)
+        problem = isolation_problem(limits)
+        if problem:
+            raise GradingError(problem)
         prepared = [prepare_assignment(course, n, db_url, args.source_dir) for n in names]
-        with WorkerPool(min(args.workers, 2 * len(prepared)), limits_from(args)) as pool:
+        with WorkerPool(min(args.workers, 2 * len(prepared)), limits) as pool:
             problems = run_on_pool(pool, prepared)
     except GradingError as exc:
         sys.stderr.write(f"error: {exc}\n")

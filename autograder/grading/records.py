@@ -103,6 +103,7 @@ class Result:
     submitted: str = ""              # the submission's timestamp (UTC, ISO format), when known
     late_seconds: float = 0.0
     late_penalty: float = 0.0
+    isolated: bool = True            # graded in the sandbox (False only with --no-isolation)
 
     #: left out of the stored JSON (large, or for this run's eyes only)
     TRANSIENT = ("autograded", "feedback_html", "traceback")

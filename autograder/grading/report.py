@@ -15,6 +15,9 @@ from ..nbcells import COURSE_ID
 from .feedback import fmt_points
 from .records import AssignmentSpec, Result
 
+UNISOLATED_WARNING = ("WARNING: graded WITHOUT isolation (--no-isolation): student code ran as the grader, with "
+                      "access to the grader's files, the other submissions and the gradebook")
+
 
 # --------------------------------------------------------------------------- gradebook
 def write_gradebook(gb, result: Result, previous: Result | None = None, timestamp=None) -> None:
@@ -137,7 +140,9 @@ def skipped_lines(skipped) -> list[str]:
 
 def summary_text(results: list[Result], specs: dict, run_info: str = "", skipped=()) -> str:
     """A plain-text (Markdown) summary: a score table per assignment and every student with a problem."""
-    lines = ["# Grading summary", ""]
+    unisolated = sum(not r.isolated for r in results)
+    lines = [f"**{UNISOLATED_WARNING}** ({unisolated} of {len(results)} submissions).", ""] if unisolated else []
+    lines += ["# Grading summary", ""]
     if run_info:
         lines += [run_info, ""]
     for name in sorted({r.assignment for r in results}):

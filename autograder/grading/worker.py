@@ -29,14 +29,14 @@ from .coursedir import STUDENT_IN_SANDBOX
 from .feedback import with_feedback
 from .records import CellResult, Result, Task, blank_result
 from .sandbox.executor import GuardedExecute
-from .sandbox.kernels import KernelSupply, remove_scratch
+from .sandbox.kernels import KernelSupply
 from .sandbox.limits import Limits
-from .sandbox.processes import become_subreaper, force_rmtree
+from .sandbox.processes import force_rmtree
 from .submission import InvalidNotebook, edited_locked_cells, read_submission, restore_grading_metadata
 
 
 def autograded_folder(root: str, assignment: str) -> str:
-    """Where nbgrader writes the graded notebook (and where the kernel for it runs)."""
+    """Where nbgrader writes the graded notebook (the kernel never sees it)."""
     return os.path.join(root, "course", "autograded", STUDENT_IN_SANDBOX, assignment)
 
 
@@ -104,8 +104,8 @@ def read(task: Task) -> tuple[nbformat.NotebookNode | None, list[str], Result | 
 
 def stage(task: Task, nb, folder: str, private: str) -> str:
     """nbgrader's tree in the kernel's scratch ``folder`` (submission, source without notebooks) and a
-    private copy of the template gradebook in ``private`` (outside every folder the kernel may write);
-    returns the course root."""
+    private copy of the template gradebook in ``private``; returns the course root. The kernel sees none
+    of it (its extra files reach it through the executor)."""
     root = os.path.join(folder, "course")
     sub_dir = os.path.join(root, "submitted", STUDENT_IN_SANDBOX, task.assignment)
     os.makedirs(sub_dir)
@@ -196,10 +196,11 @@ def grade_once(task: Task, kernels: KernelSupply, limits: Limits) -> Result:
     nb, notes, nothing_to_grade = read(task)
     if nothing_to_grade is not None:
         return nothing_to_grade
-    km, folder = kernels.take(task.assignment)
+    km, folder = kernels.take()
     private = folder + "-private"
-    executor = GuardedExecute(km=km, spare_pids=kernels.spare_pids(), timeout=max(1, int(round(limits.cell_timeout))),
-                              interrupt_on_timeout=True, notebook_budget=float(limits.notebook_budget))
+    executor = GuardedExecute(km=km, limits=limits, files=task.extra_files, interrupt_on_timeout=True,
+                              timeout=max(1, int(round(limits.cell_timeout))),
+                              notebook_budget=float(limits.notebook_budget))
     try:
         root = stage(task, nb, folder, private)
         db = os.path.join(private, "gradebook.db")
@@ -214,7 +215,7 @@ def grade_once(task: Task, kernels: KernelSupply, limits: Limits) -> Result:
         return result
     finally:
         executor.close()
-        remove_scratch(folder)
+        force_rmtree(folder)
         force_rmtree(private)
 
 
@@ -237,18 +238,16 @@ def worker_main(conn, slot: int, base: str, limits: Limits) -> None:
     """Entry point of a worker process: ``(task_id, Task)`` in, ``("done", task_id, Result)`` out."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides about interrupts
     warnings.filterwarnings("ignore")  # nbgrader's SQLAlchemy chatter is not the instructor's business
-    become_subreaper()
-    os.makedirs(base, exist_ok=True)
-    os.chmod(base, 0o711)
+    os.makedirs(base, mode=0o700, exist_ok=True)
     runtime = tempfile.mkdtemp(prefix="runtime-", dir=base)
     os.environ["JUPYTER_RUNTIME_DIR"] = runtime
     os.chdir(base)
     import nbgrader.converters  # noqa: F401  (import once, here, not per submission)
 
-    kernels = KernelSupply(base, slot, limits, autograded_folder,
-                           on_start=lambda pid: conn.send(("kernel", slot, pid)))
+    kernels = KernelSupply(base, slot, limits, on_start=lambda pid: conn.send(("kernel", slot, pid)))
     try:
-        conn.send(("ready", slot, None))  # the first kernel starts with the first task, for its assignment
+        kernels.prestart()  # booting while the parent prepares the assignments
+        conn.send(("ready", slot, None))
         while True:
             msg = conn.recv()
             if msg is None:
@@ -259,6 +258,7 @@ def worker_main(conn, slot: int, base: str, limits: Limits) -> None:
             except Exception as exc:  # a bug or an environment problem: report it for this student
                 result = blank_result(task, "error", f"internal grader error: {type(exc).__name__}: {exc}")
                 result.traceback = traceback.format_exc()
+            result.isolated = limits.isolate
             conn.send(("done", task_id, with_feedback(task, result)))
     except (EOFError, KeyboardInterrupt, BrokenPipeError):
         pass

@@ -6,7 +6,9 @@ instance, built for one notebook with its pre-started kernel, in ``Autograde.aut
 * when the kernel dies (``os._exit``, segfault, ``SIGKILL``, ``SIGXCPU``) or stops answering after a
   timeout, every cell that did not run gets an error output, so its test scores **zero** (nbgrader gives an
   unexecuted test cell full marks), and a plain-language event is recorded in :attr:`GuardedExecute.events`;
-* a wall-clock budget for the whole notebook;
+* a wall-clock budget for the whole notebook; every limit a cell hits (memory, file size, disk, processes,
+  CPU time, output size, time) becomes an event naming the cell;
+* the submission's extra files are put in the kernel's home just before its first cell;
 * before the first cell, and before and after every graded test cell, it runs the kernel-side guard of
   :mod:`autograder.grading.sandbox.guard` (as a silent user expression): it undoes a submission's tampering
   with how cells run and how tests check (a transformer that blanks later cells, ``math.isclose = lambda
@@ -29,7 +31,8 @@ from nbgrader.preprocessors import Execute
 from traitlets import Float
 
 from ...nbcells import grade_id, is_graded_test
-from .processes import kill_kernel, mount_ns, remove_links, shutdown_kernel
+from .limits import Limits
+from .processes import kill_kernel, shutdown_kernel
 
 with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "guard.py")) as _f:
     KERNEL_GUARD_SOURCE = _f.read()
@@ -65,19 +68,20 @@ class GuardedExecute(Execute):
     """nbgrader's ``Execute`` for one notebook: a pre-started kernel, kernel-death handling, a notebook
     budget and the guard.
 
-    Build one per notebook with its started kernel manager ``km`` (shut down when the notebook is done)
-    and the pids the worker's kill sweep must spare (``spare_pids``). Afterwards :attr:`events` holds
-    ``{"cell": label, "kind": ..., "message": ...}`` for timeouts, kernel death, cells not run and
-    tampering (nbgrader clears the notebook metadata, so they are kept here).
+    Build one per notebook with its started kernel manager ``km`` (shut down when the notebook is done),
+    the kernel's ``limits`` and the submission's extra ``files`` ({relative path: host file}). Afterwards
+    :attr:`events` holds ``{"cell": label, "kind": ..., "message": ...}`` for timeouts, limits hit, kernel
+    death, cells not run and tampering (nbgrader clears the notebook metadata, so they are kept here).
     """
 
     notebook_budget = Float(900.0, help="wall-clock seconds for the whole notebook").tag(config=True)
     unresponsive_grace = Float(5.0, help="seconds an interrupted kernel has to answer").tag(config=True)
 
-    def __init__(self, km=None, spare_pids=(), **kwargs):
+    def __init__(self, km=None, limits: Limits | None = None, files: dict | None = None, **kwargs):
         super().__init__(**kwargs)
         self.prestarted_km = km
-        self.spare_pids = tuple(spare_pids)
+        self.limits = limits or Limits()
+        self.files = dict(files or {})
         self.events: list = []
 
     def preprocess(self, nb, resources=None, km=None):
@@ -87,11 +91,9 @@ class GuardedExecute(Execute):
         self._t0 = time.monotonic()
         self._guarded = False
         self._reset_reported = set()
+        self._output_bytes, self._output_full = 0, False
         km, self.prestarted_km = km or self.prestarted_km, None
-        cwd = (resources or {}).get("metadata", {}).get("path")
         try:
-            if km is not None:
-                km.sandbox_ns = mount_ns(km.kernel_pid)
             nb, resources = super().preprocess(nb, resources, km=km)
         except DeadKernelError as exc:  # died before or between cells (e.g. while starting)
             self._record(None, "kernel_died", f"the kernel died before the notebook ran ({exc})")
@@ -102,19 +104,50 @@ class GuardedExecute(Execute):
                 except Exception:
                     pass
             if km is not None:
-                shutdown_kernel(km, self.spare_pids)
-            if cwd:
-                remove_links(cwd)  # nbgrader writes the graded notebook here next: never through a link
+                shutdown_kernel(km)
         return nb, resources
 
     def close(self) -> None:
         """Shut down the kernel if nbgrader stopped before executing (then :meth:`preprocess` never ran)."""
         if self.prestarted_km is not None:
-            shutdown_kernel(self.prestarted_km, self.spare_pids)
+            shutdown_kernel(self.prestarted_km)
             self.prestarted_km = None
 
     def _record(self, label, kind, message):
         self.events.append({"cell": label, "kind": kind, "message": message})
+
+    def _place_files(self, label) -> None:
+        """The submission's extra files, into the kernel's home (no notebook code has run yet)."""
+        try:
+            self.km.place_files(self.files)
+        except OSError as exc:
+            self._record(label, "files", f"the submission's files could not be put in the kernel's scratch space "
+                                         f"({exc.strerror or exc}); the notebook ran without them")
+
+    def _limits_hit(self, cell, label) -> None:
+        """An event for each limit the cell's errors show it hit."""
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                limit = self.limits.named_in(out.get("ename", ""), out.get("evalue", ""))
+                if limit:
+                    self._record(label, "limit", f"the notebook hit {limit} in cell {label}")
+                    return
+
+    def output(self, outs, msg, display_id, cell_index):
+        """Keep at most ``Limits.output_mb`` of printed output per notebook; drop (and report) the rest."""
+        content = msg.get("content", {})
+        size = len(content.get("text", "")) + sum(len(str(v)) for v in (content.get("data") or {}).values())
+        self._output_bytes += size
+        if self.limits.output_mb <= 0 or self._output_bytes <= self.limits.output_mb * 1024 * 1024:
+            return super().output(outs, msg, display_id, cell_index)
+        if not self._output_full:
+            self._output_full = True
+            label = cell_label(self.nb.cells[cell_index], cell_index)
+            message = (f"the notebook hit the output limit ({self.limits.output_mb} MB) in cell {label}; "
+                       "the rest of its output was dropped")
+            self._record(label, "limit", message)
+            outs.append(NotebookNode(output_type="stream", name="stdout", text=f"\n[{message}]\n"))
+        return None
 
     async def _async_handle_timeout(self, timeout, cell=None):
         self._timed_out = True
@@ -138,6 +171,8 @@ class GuardedExecute(Execute):
         self._timed_out = False
         try:
             test = is_graded_test(cell)
+            if not self._guarded and self.files:
+                self._place_files(label)
             if not self._guarded or test:
                 problem, changed = await self._run_guard("restore" if self._guarded else "snapshot")
                 self._guarded = True
@@ -163,8 +198,10 @@ class GuardedExecute(Execute):
                     cell.outputs = list(cell.get("outputs", [])) + [error_output("TamperedDuringTest", message)]
         except DeadKernelError:
             how = self.km.exit_description() if hasattr(self.km, "exit_description") else ""
+            if "SIGXCPU" in how:
+                how = f"killed by signal SIGXCPU: it hit the CPU-time limit ({self.limits.cpu_seconds} s)"
             self._stop_reason = f"the kernel died in cell {label}" + (f" ({how})" if how else "")
-            self._record(label, "kernel_died", self._stop_reason)
+            self._record(label, "limit" if "limit" in how else "kernel_died", self._stop_reason)
             cell.outputs = list(cell.get("outputs", [])) + [error_output("KernelDied", self._stop_reason)]
             return cell
         except CellTimeoutError:  # interrupted but never went idle: the kernel is stuck
@@ -172,8 +209,9 @@ class GuardedExecute(Execute):
                                  f"({self.timeout:g} s)")
             self._record(label, "unresponsive", self._stop_reason)
             cell.outputs = list(cell.get("outputs", [])) + [error_output("CellTimeoutError", self._stop_reason)]
-            kill_kernel(self.km, self.spare_pids)
+            kill_kernel(self.km)
             return cell
+        self._limits_hit(cell, label)
         if self._timed_out:  # say "timed out", not the KeyboardInterrupt our interrupt caused
             outputs = [o for o in cell.get("outputs", [])
                        if not (o.get("output_type") == "error" and o.get("ename") in ("KeyboardInterrupt",
@@ -185,7 +223,7 @@ class GuardedExecute(Execute):
                 self._stop_reason = (f"the kernel stopped responding after cell {label} timed out "
                                      f"({self.timeout:g} s)")
                 self._record(label, "unresponsive", self._stop_reason)
-                kill_kernel(self.km, self.spare_pids)
+                kill_kernel(self.km)
         return cell
 
     def _fail_closed(self, cell, label, where: str, replace: bool = False):

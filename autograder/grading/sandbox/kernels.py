@@ -1,200 +1,201 @@
-"""Grading kernels: how one is started (limits, a clean environment, namespaces) and one kept booted ahead.
+"""Grading kernels: one started in the sandbox of :mod:`.launcher`, and one kept booted ahead of need.
 
-* :class:`LimitedKernelManager` starts the kernel through :mod:`~autograder.grading.sandbox.launcher`
-  (run by path, in the kernel's process: ``setrlimit`` on address space, CPU seconds, file size; a private
-  mount and network namespace; an unprivileged uid when asked to as root), with ``PYTHONPATH`` & co.
-  stripped from its environment (:func:`kernel_env`) so ``solutions`` cannot be imported.
-* :class:`KernelSupply` keeps one kernel booted ahead of need, each in a fresh scratch folder.
+* :class:`GradingKernelManager` is jupyter_client's ``AsyncKernelManager`` with a sandboxed kernel
+  command. The kernel binds its Unix sockets in the sandbox's own ``/run/kernel``; the worker reaches them
+  through ``/proc/<sandbox pid>/root`` (no network needed, none shared). Interrupts go to the kernel's
+  process group from outside (bubblewrap does not forward signals), and the submission's extra files are
+  copied into the kernel's home just before its first cell.
+* :class:`KernelSupply` keeps one kernel booted ahead, each with a scratch folder of its own (host side:
+  its connection file, and nbgrader's working tree, which the kernel never sees).
+
+With ``Limits.isolate`` False (``--no-isolation``) the same kernel runs without the sandbox: ``prlimit``
+only, in a host folder, as the grader's uid, over TCP on localhost.
 """
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import signal
 import subprocess
-import sys
 import tempfile
+import time
 
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import Dict as TDict
 
 from ...nbcells import REPO_ROOT
-from .launcher import user_namespaces_work
+from . import launcher
+from .launcher import CONNECTION_FILE, HOME, SOCKETS, kernel_environment, sandbox_uid
 from .limits import Limits
-from .processes import force_rmtree, shutdown_kernel
+from .processes import children, force_rmtree, shutdown_kernel
 
-LAUNCHER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "launcher.py")
 KERNEL_ARGS = ["--HistoryManager.hist_file=:memory:"]
-#: environment variables never passed to a grading kernel
-STRIPPED_ENV = ("PYTHONPATH", "PYTHONSTARTUP", "PYTHONHOME", "PYTHONUSERBASE", "JPY_PARENT_PID",
-                "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR",
-                "MPLCONFIGDIR", "COVERAGE_PROCESS_START", "VIRTUAL_ENV_PROMPT", "OLDPWD", "PWD")
-#: repository folders a grading kernel never sees (the course kit ``course/`` and ``.venv`` stay visible)
-HIDDEN_REPO_DIRS = ("solutions", "autograder", "tests", "benchmarks", "book", ".git", "class", "_build")
-SANDBOX_UID_BASE = 61000  # worker slot k runs its kernels as uid 61000 + k (no passwd entry needed)
 
 
-def sandbox_uid(limits: Limits, slot: int) -> int:
-    """The uid kernels of worker ``slot`` run as, or -1 to keep ours (not root, or disabled)."""
-    if limits.drop_uid and hasattr(os, "geteuid") and os.geteuid() == 0:
-        return SANDBOX_UID_BASE + slot
-    return -1
+class GradingKernelManager(AsyncKernelManager):
+    """A kernel in the grader's sandbox (or, not isolated, under ``prlimit`` only) for one notebook."""
 
-
-def kernel_env(home: str, base: dict | None = None) -> dict:
-    """The grading kernel's environment: ours minus ``PYTHONPATH`` & co., single-threaded BLAS,
-    ``HOME``/IPython/matplotlib state inside the scratch folder ``home``."""
-    env = {k: v for k, v in (os.environ if base is None else base).items() if k not in STRIPPED_ENV}
-    env.update({
-        "HOME": home, "IPYTHONDIR": os.path.join(home, ".ipython"),
-        "MPLCONFIGDIR": os.path.join(home, ".matplotlib"), "MPLBACKEND": "Agg",
-        "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-        "PYDEVD_DISABLE_FILE_VALIDATION": "1", "PYTHONDONTWRITEBYTECODE": "1",
-    })
-    return env
-
-
-class LimitedKernelManager(AsyncKernelManager):
-    """An ``AsyncKernelManager`` whose kernel command goes through the launcher."""
-
-    launcher_args = TDict({}, help="unused; see limit_args").tag(config=False)
-
-    def __init__(self, *args, limit_args: list[str] | None = None, **kwargs):
+    def __init__(self, *args, limits: Limits, uid: int, folder: str, identity: dict | None = None, hide=(),
+                 **kwargs):
+        if limits.isolate:
+            kwargs.update(transport="ipc", ip=os.path.join(folder, "k"))  # (host path: only to number the sockets)
         super().__init__(*args, **kwargs)
-        self.limit_args = list(limit_args or [])
+        self.limits, self.uid, self.folder = limits, uid, folder
+        self.identity, self.hide = dict(identity or {}), tuple(hide)
+        self.sandbox_pid = None  # the sandbox's first process (bwrap's own init), host pid
 
+    # -- starting
     def format_kernel_cmd(self, extra_arguments=None):
         cmd = super().format_kernel_cmd(extra_arguments)
-        return [sys.executable, LAUNCHER, *self.limit_args, "--", *cmd]
+        if not self.limits.isolate:
+            return launcher.limit_argv(self.limits) + cmd
+        info = self.get_connection_info()
+        info.update(ip=f"{SOCKETS}/k", key=info["key"].decode() if isinstance(info["key"], bytes) else info["key"])
+        inside = os.path.join(self.folder, "kernel.json")
+        with open(inside, "w") as f:
+            json.dump(info, f)
+        os.chmod(inside, 0o644)  # (in a folder only the worker can enter)
+        cmd = [CONNECTION_FILE if arg == self.connection_file else arg for arg in cmd]
+        files = {CONNECTION_FILE: inside, **self.identity}
+        return launcher.sandbox_argv(self.limits, self.uid, cmd, files, self.hide)
 
+    async def _async_post_start_kernel(self, **kw):
+        if self.limits.isolate:  # from now on talk to the sockets inside the sandbox
+            self.sandbox_pid = wait_for_child(self.kernel_pid)
+            self.ip = f"/proc/{self.sandbox_pid}/root{SOCKETS}/k"
+        await super()._async_post_start_kernel(**kw)
+
+    def cleanup_ipc_files(self) -> None:
+        if not self.limits.isolate:  # the sandbox's sockets vanish with it (and its pid may be reused)
+            super().cleanup_ipc_files()
+
+    # -- running
     @property
     def kernel_pid(self) -> int | None:
+        """Host pid of the process jupyter_client started (bwrap, when isolated)."""
         process = getattr(getattr(self, "provisioner", None), "process", None)
         return getattr(process, "pid", None)
 
+    def kernel_process(self) -> int | None:
+        """Host pid of the kernel itself (inside the sandbox it is the child of the sandbox's init)."""
+        if not self.limits.isolate:
+            return self.kernel_pid
+        found = children(self.sandbox_pid) if self.sandbox_pid else []
+        return found[0] if found else None
+
+    async def interrupt_kernel(self):
+        """SIGINT to the kernel's process group (bwrap would not pass a signal on)."""
+        if not self.limits.isolate:
+            return await super().interrupt_kernel()
+        pid = self.kernel_process()
+        if pid:
+            try:  # the sandbox's process group (its init ignores SIGINT: a PID namespace's init only gets
+                os.killpg(os.getpgid(pid), signal.SIGINT)  # the signals it handles)
+            except OSError:
+                pass
+
+    def home(self) -> str:
+        """The kernel's home as the worker reaches it."""
+        if self.limits.isolate:
+            return f"/proc/{self.sandbox_pid}/root{HOME}"
+        return os.path.join(self.folder, "home")
+
+    def place_files(self, files: dict) -> None:
+        """Copy ``{relative path: host file}`` into the kernel's home (before any notebook code has run)."""
+        home = self.home()
+        for rel, source in files.items():
+            dest = os.path.join(home, rel)
+            os.makedirs(os.path.dirname(dest), exist_ok=True)
+            shutil.copyfile(source, dest)
+            if self.limits.isolate and launcher.as_root():
+                for path in [dest] + [os.path.join(home, p) for p in parent_folders(rel)]:
+                    os.chown(path, self.uid, self.uid)
+
     def exit_description(self) -> str:
-        """``"killed by signal SIGSEGV"``, ``"exit code 1"`` or ``""`` for the dead kernel process."""
+        """``"killed by signal SIGSEGV (segmentation fault)"``, ``"exit code 1"`` or ``""`` for a dead kernel."""
         process = getattr(getattr(self, "provisioner", None), "process", None)
         code = process.poll() if process is not None else None
         if code is None:
             return ""
+        if self.limits.isolate and 128 < code < 128 + 65:  # bwrap exits 128 + N when its command died of signal N
+            code = -(code - 128)
         if code < 0:
             try:
                 name = signal.Signals(-code).name
             except ValueError:
                 name = str(-code)
-            hint = {"SIGXCPU": " (CPU-time limit reached)", "SIGKILL": "", "SIGSEGV": " (segmentation fault)"}
+            hint = {"SIGXCPU": " (the CPU-time limit)", "SIGSEGV": " (segmentation fault)",
+                    "SIGXFSZ": " (the file-size limit)"}
             return f"killed by signal {name}{hint.get(name, '')}"
         return f"exit code {code}"
 
 
-def socket_folder(folder: str, uid: int) -> str:
-    """A folder for the kernel's Unix sockets: inside its scratch folder, or under the temp folder when
-    that path is too long for a socket address (108 bytes on Linux); owned by the kernel's uid."""
-    path = os.path.join(folder, "s")
-    if len(os.fsencode(path)) > 80:
-        path = tempfile.mkdtemp(prefix="agk-")
-        with open(os.path.join(folder, "socket-folder"), "w") as f:  # removed with the scratch folder
-            f.write(path)
-    else:
-        os.makedirs(path)
-    os.chmod(path, 0o700)
-    if uid >= 0:
-        os.chown(path, uid, uid)
-    return path
+def parent_folders(rel: str) -> list[str]:
+    parts = rel.split(os.sep)[:-1]
+    return [os.path.join(*parts[:i]) for i in range(1, len(parts) + 1)]
 
 
-def remove_scratch(path: str) -> None:
-    """Remove a kernel's scratch folder (whatever modes student code left) and its outside socket folder."""
-    pointer = os.path.join(path, "socket-folder")  # see socket_folder
-    if os.path.isfile(pointer):
-        with open(pointer) as f:
-            sockets = f.read().strip()
-        if os.path.basename(sockets).startswith("agk-"):
-            import shutil
-            shutil.rmtree(sockets, ignore_errors=True)
-    force_rmtree(path)
+def wait_for_child(pid: int, timeout: float = 10.0) -> int | None:
+    """The first child of ``pid`` (bwrap's init in the new PID namespace), waiting for it to appear."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = children(pid)
+        if found:
+            return found[0]
+        time.sleep(0.001)
+    return None
 
 
 class KernelSupply:
-    """Keeps one kernel booted ahead of need, each in a fresh scratch folder of its own.
+    """Keeps one kernel booted ahead of need, each with a fresh scratch folder of its own."""
 
-    The kernel starts in the folder ``cwd_for(folder, assignment)`` of its scratch folder (where nbgrader
-    will write the graded notebook), so the spare kernel is started for the assignment of the previous
-    task (a different assignment gets a fresh kernel).
-    """
-
-    def __init__(self, base: str, slot: int, limits: Limits, cwd_for, on_start=None):
+    def __init__(self, base: str, slot: int, limits: Limits, on_start=None):
         self.base, self.slot, self.limits = base, slot, limits
-        self.cwd_for = cwd_for
-        self.uid = sandbox_uid(limits, slot)
+        self.uid = sandbox_uid(slot)
         self.count = 0
         self.on_start = on_start
-        self.pending = None  # (km, folder, assignment)
+        self.pending = None  # (km, folder)
+        self.identity = {}
+        if limits.isolate:
+            etc = os.path.join(base, "etc")
+            os.makedirs(etc, exist_ok=True)
+            self.identity = launcher.identity_files(etc, self.uid)
+        # never visible to a kernel, even inside an exposed tree
+        self.hide = tuple(limits.hide) + (str(REPO_ROOT), os.path.dirname(base), os.path.expanduser("~"),
+                                          tempfile.gettempdir())
 
-    def spare_pids(self) -> tuple:
-        """The kernel booting for the next submission (a kill sweep must never touch it)."""
-        return (self.pending[0].kernel_pid,) if self.pending else ()
-
-    def hidden_paths(self, folder: str) -> list[str]:
-        """What a kernel must not see: the reference package, sources, class data, other scratch folders."""
-        paths = [os.path.join(REPO_ROOT, d) for d in HIDDEN_REPO_DIRS] + list(self.limits.hide)
-        pool_base = os.path.dirname(self.base)
-        for parent, mine in ((pool_base, self.base), (self.base, folder)):
-            for entry in sorted(os.listdir(parent)):
-                path = os.path.join(parent, entry)
-                if path != mine and os.path.isdir(path):
-                    paths.append(path)
-        return [p for p in paths if os.path.isdir(p)]
-
-    def _start(self, assignment: str):
+    def _start(self):
         from jupyter_core.utils import run_sync
 
         self.count += 1
         folder = os.path.join(self.base, f"k{self.count:05d}")
-        work = self.cwd_for(folder, assignment)
-        home = os.path.join(folder, "home")
-        for d in (work, home):
-            os.makedirs(d, exist_ok=True)
-        parent = os.path.dirname(work)
-        while len(parent) > len(folder):  # the kernel's uid may pass through, not look around
-            os.chmod(parent, 0o711)
-            parent = os.path.dirname(parent)
-        os.chmod(folder, 0o711)
-        for d in (work, home):
-            os.chmod(d, 0o700)
-            if self.uid >= 0:
-                os.chown(d, self.uid, self.uid)
-        args = self.limits.launcher_args(self.uid)
-        transport = {}
+        os.makedirs(folder, mode=0o700)
         if self.limits.isolate:
-            args += ["--writable", work, "--writable", home]
-            for path in self.hidden_paths(folder):
-                args += ["--hide", path]
-            namespaces = os.geteuid() == 0 or user_namespaces_work()
-            if os.geteuid() != 0 and namespaces:
-                args += ["--user-namespace", "1"]
-            if not self.limits.network and namespaces:  # no network: talk over Unix sockets
-                sockets = socket_folder(folder, self.uid)
-                args += ["--writable", sockets, "--no-network", "1"]
-                transport = {"transport": "ipc", "ip": os.path.join(sockets, "k")}
-        km = LimitedKernelManager(kernel_name="python3", limit_args=args, **transport)
-        run_sync(km.start_kernel)(cwd=work, env=kernel_env(home), extra_arguments=list(KERNEL_ARGS),
+            cwd, home = folder, HOME
+        else:
+            cwd = home = os.path.join(folder, "home")
+            os.makedirs(home, mode=0o700)
+        km = GradingKernelManager(kernel_name="python3", limits=self.limits, uid=self.uid, folder=folder,
+                                  identity=self.identity, hide=self.hide)
+        run_sync(km.start_kernel)(cwd=cwd, env=kernel_environment(home), extra_arguments=list(KERNEL_ARGS),
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if self.on_start:
             self.on_start(km.kernel_pid)
-        return km, folder, assignment
+        return km, folder
 
-    def take(self, assignment: str):
-        """A started kernel for ``assignment`` and its folder; the next one starts booting right away."""
-        if self.pending and self.pending[2] != assignment:
-            self.close()
-        km, folder, _ = self.pending if self.pending else self._start(assignment)
+    def prestart(self) -> None:
+        if self.pending is None:
+            self.pending = self._start()
+
+    def take(self):
+        """A started kernel and its scratch folder; the next one starts booting right away."""
+        km, folder = self.pending if self.pending else self._start()
         self.pending = None
-        self.pending = self._start(assignment)
+        self.pending = self._start()
         return km, folder
 
     def close(self):
         if self.pending:
             shutdown_kernel(self.pending[0])
-            remove_scratch(self.pending[1])
+            force_rmtree(self.pending[1])
             self.pending = None

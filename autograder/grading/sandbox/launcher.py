@@ -1,186 +1,314 @@
-"""Start a grading kernel under resource limits (run by path, before the kernel, in the kernel's process).
+"""The command that starts a grading kernel: inside bubblewrap (``bwrap``), under resource limits, as a uid of its own.
 
-Usage (built by :class:`autograder.grading.sandbox.kernels.LimitedKernelManager`, never typed by hand)::
+The kernel's world is an allowlist (deny by default). Inside the sandbox it sees only:
 
-    python launcher.py [--memory-mb N] [--cpu-seconds N] [--file-mb N] [--nproc N]
-                              [--writable DIR ...] [--hide DIR ...] [--no-network 1] [--user-namespace 1]
-                              [--uid N --gid N] -- KERNEL_ARGV...
+* read-only: ``/usr`` (and the ``/bin``, ``/lib``... links or folders of the host), a few files of
+  ``/etc`` (the dynamic loader's cache, the time zone; with ``--allow-network`` also name resolution and
+  certificates), the Python environment the grader runs in (the virtual environment, the interpreter
+  it was made from, their standard library and site-packages) and the student kit ``course``;
+* writable: its home ``/home/student`` (its working folder, with ``TMPDIR`` in it and ``/tmp`` a link
+  to it) on a tmpfs of ``Limits.disk_mb``, and ``/run/kernel`` (a tiny tmpfs for its Unix sockets);
+* its connection file (read-only), a ``passwd``/``group`` naming its uid, a fresh ``/proc`` of its own
+  PID namespace and a minimal ``/dev``.
 
-When run as root with ``--writable DIR`` (repeatable) — or, not as root, with ``--user-namespace 1``
-inside a user namespace of its own — first moves into a private mount namespace where
-the whole file system is read-only except those folders, covers every ``--hide DIR`` with an empty
-read-only tmpfs (the reference package, the assignment sources, the class data, other submissions),
-and drops all capabilities (so the kernel cannot remount). With ``--no-network 1`` the namespace
-also gets an empty network namespace (the kernel then talks to its worker over Unix sockets). Then sets ``resource.setrlimit`` for the address space (a memory bomb gets ``MemoryError`` instead of
-taking the machine), CPU seconds (``SIGXCPU`` ends a runaway kernel), the size of any file it writes,
-and, when run as root with ``--uid``, drops to that unprivileged user so the submission cannot write
-the instructor's files, the gradebook or other students' scratch folders. Then ``os.execv`` replaces
-this process by the kernel (same pid, so interrupts and kills reach the kernel itself).
+Not the repository, the course folder, the submissions, ``/home``, ``/root``, the host's ``/tmp`` or any
+other clone: they are simply not mounted (and any such folder that happens to lie inside an exposed
+tree -- a repository under ``/usr/local``, say -- is covered by an empty tmpfs). Namespaces: PID, IPC,
+UTS, cgroup, mount, and network unless ``Limits.network`` (the kernel then talks to its worker over Unix
+sockets the worker reaches through ``/proc/<sandbox pid>/root``). The sandbox dies with its worker
+(``--die-with-parent``) and everything in it dies with its first process (a PID namespace).
 
-This file imports nothing from the repository: it runs with ``PYTHONPATH`` already stripped.
+Who the kernel is:
+
+* grading as **root**: bwrap runs as root without a user namespace, keeps only the capabilities to
+  change uid, and ``setpriv`` then becomes uid ``61000 + worker slot`` (on the host too: never the
+  grader's), clears every capability, the bounding set and the supplementary groups, and sets
+  ``no_new_privs``. This needs no unprivileged user namespaces.
+* grading as an **ordinary user**: bwrap creates a user namespace (the machine must allow unprivileged
+  ones) in which the kernel is uid ``61000 + slot`` with no capabilities; on the host that uid maps to
+  the grader's own (an ordinary user cannot own other uids), but the kernel can neither see the
+  grader's processes nor reach its files.
+
+Limits (``prlimit``, inside the sandbox): address space, CPU seconds (``SIGXCPU`` then ``SIGKILL``), the
+size of any one file, the number of processes, no core files.
+
+This module imports nothing heavy: the parent uses :func:`problem` to refuse to grade when isolation
+cannot be set up.
 """
-import functools
-import os
-import resource
-import shutil
-import sys
+from __future__ import annotations
 
+import functools
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+
+from .limits import Limits
+
+SANDBOX_UID_BASE = 61000     #: worker slot k runs its kernels as uid 61000 + k (no passwd entry on the host)
+HOME = "/home/student"       #: the kernel's home and working folder
+TMPDIR = HOME + "/.tmp"
+SOCKETS = "/run/kernel"      #: where the kernel binds its Unix sockets
+CONNECTION_FILE = "/run/grader/kernel.json"
+TOP_LEVEL = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
+ETC_FILES = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime")
+NETWORK_ETC_FILES = ("resolv.conf", "hosts", "nsswitch.conf", "host.conf", "gai.conf", "ssl", "ca-certificates")
+STUDENT_KIT = ("course",)    #: packages the notebooks import from outside the environment (editable installs)
+NEEDED_OPTIONS = ("--die-with-parent", "--size", "--perms", "--cap-drop", "--unshare-pid", "--new-session")
 MB = 1024 * 1024
 
 
-LIST_OPTIONS = ("writable", "hide")
+def sandbox_uid(slot: int) -> int:
+    return SANDBOX_UID_BASE + slot
 
 
-def _parse(argv):
-    options, i = {k: [] for k in LIST_OPTIONS}, 0
-    while i < len(argv) and argv[i] != "--":
-        key = argv[i].lstrip("-").replace("-", "_")
-        if key in LIST_OPTIONS:
-            options[key].append(argv[i + 1])
-        else:
-            options[key] = int(argv[i + 1])
-        i += 2
-    if i >= len(argv) - 1:
-        raise SystemExit("launcher: expected '-- KERNEL_ARGV...'")
-    return options, argv[i + 1:]
+def as_root() -> bool:
+    return os.geteuid() == 0
 
 
-def _limit(which, value):
-    if value and value > 0:
-        resource.setrlimit(which, (value, value))
+def bwrap() -> str | None:
+    """The bubblewrap program: ``$AUTOGRADER_BWRAP`` if set (e.g. a ``bwrap`` from elsewhere), else ``bwrap`` on
+    the ``PATH``; None when there is none."""
+    path = os.environ.get("AUTOGRADER_BWRAP") or shutil.which("bwrap") or "/usr/bin/bwrap"
+    return path if os.path.isfile(path) and os.access(path, os.X_OK) else None
 
 
-MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
-MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
-MS_NOATIME, MS_NODIRATIME, MS_RELATIME, MS_STRICTATIME = 1024, 2048, 1 << 21, 1 << 24
-CLONE_NEWNS, CLONE_NEWNET, CLONE_NEWUSER = 0x00020000, 0x40000000, 0x10000000
-PR_SET_NO_NEW_PRIVS, PR_CAPBSET_DROP = 38, 24
+def bwrap_options() -> frozenset:
+    return options_of(bwrap())
 
 
-def _mount(libc, source, target, fstype, flags, data=None):
-    enc = lambda x: x.encode() if x is not None else None  # noqa: E731
-    if libc.mount(enc(source), enc(target), enc(fstype), flags, enc(data)) != 0:
-        import ctypes
-        err = ctypes.get_errno()
-        raise OSError(err, f"mount {target}: {os.strerror(err)}")
-
-
-def _mount_points():
-    points = []
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            fields = line.split()
-            point = fields[4].encode().decode("unicode_escape")
-            points.append((point, fields[5].split(",")))
-    return points
-
-
-def _enter_namespaces(libc, network, user):
-    """``unshare`` a mount (and, without ``network``, a network) namespace; with ``user``, inside a new
-    user namespace in which our uid and gid map to themselves (how an unprivileged user gets one)."""
-    import ctypes
-    base = CLONE_NEWNS | (CLONE_NEWUSER if user else 0)
-    uid, gid = os.getuid(), os.getgid()
-    # (a machine that allows a mount namespace but no network namespace still grades, with the network)
-    if (network or libc.unshare(base | CLONE_NEWNET) != 0) and libc.unshare(base) != 0:
-        raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNS%s) failed" % (" | CLONE_NEWUSER" if user else ""))
-    if user:
-        for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
-            with open(f"/proc/self/{name}", "w") as f:
-                f.write(text)
-
-
-@functools.lru_cache(maxsize=None)
-def namespaces_work(flags: int) -> bool:
-    """Can a process of ours ``unshare(flags)`` here? (probed in a child process, once per ``flags``)"""
-    import subprocess
-    probe = f"import ctypes; raise SystemExit(ctypes.CDLL(None, use_errno=True).unshare({flags}))"
+@functools.lru_cache(maxsize=4)
+def options_of(program: str | None) -> frozenset:
+    """The options a bwrap understands (from its ``--help``)."""
     try:
-        return subprocess.run([sys.executable, "-c", probe], capture_output=True, timeout=30).returncode == 0
-    except (OSError, subprocess.SubprocessError):
-        return False
+        text = subprocess.run([program, "--help"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError, TypeError):
+        return frozenset()
+    return frozenset(word for line in text.splitlines() for word in line.split() if word.startswith("--"))
 
 
-def user_namespaces_work() -> bool:
-    """Can this (unprivileged) process get a user namespace with a mount and a network namespace?"""
-    return namespaces_work(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET)
+# --------------------------------------------------------------------------- what the kernel may read
+def inside(path: str, tree: str) -> bool:
+    return path == tree or path.startswith(tree.rstrip("/") + "/")
 
 
-def read_only_world(writable, hide, network=True, user=False):
-    """A private mount namespace in which everything is read-only except ``writable`` folders and the
-    ``hide`` folders are covered by empty read-only tmpfs; then drop every capability (so the kernel,
-    even as root, can neither remount nor write the instructor's files, the gradebook or others' work).
-    Without ``network``, also move into a new, empty network namespace. ``user``: not root, so do it
-    in a user namespace of our own (the kernel keeps our uid)."""
-    import ctypes
-    libc = ctypes.CDLL(None, use_errno=True)
-    _enter_namespaces(libc, network, user)
-    _mount(libc, None, "/", None, MS_REC | MS_PRIVATE)
-    for path in writable:
-        _mount(libc, path, path, None, MS_BIND | MS_REC)
-    for path in hide:
-        covers_writable = any((w + os.sep).startswith(path.rstrip(os.sep) + os.sep) for w in writable)
-        if os.path.isdir(path) and not covers_writable:
-            try:
-                _mount(libc, "tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_RDONLY, "size=4k,mode=0555")
-            except OSError:
-                pass  # removed meanwhile (another submission's finished scratch folder)
-    keep = {os.path.realpath(p) for p in writable}
-    # flags a user namespace may not drop from a mount it inherited are kept as they are
-    by_name = {"nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEXEC, "noatime": MS_NOATIME,
-               "nodiratime": MS_NODIRATIME, "relatime": MS_RELATIME, "strictatime": MS_STRICTATIME}
-    for point, opts in _mount_points():
-        if point in keep or "ro" in opts:
-            continue
-        flags = MS_REMOUNT | MS_BIND | MS_RDONLY
-        for o in opts:
-            flags |= by_name.get(o, 0)
+def outermost(paths) -> list[str]:
+    """The paths that are not inside another one of them, sorted."""
+    out = []
+    for p in sorted(set(paths), key=lambda p: (len(p), p)):
+        if not any(inside(p, q) for q in out):
+            out.append(p)
+    return sorted(out)
+
+
+@functools.lru_cache(maxsize=1)
+def python_trees() -> tuple[str, ...]:
+    """The Python environment a kernel needs, read-only: the virtual environment, the interpreter it was
+    made from (its standard library) and the student kit's folder (an editable install points there)."""
+    paths = [sys.prefix, sys.base_prefix, os.path.dirname(os.path.realpath(sys.executable))]
+    paths += [v for k, v in sysconfig.get_paths().items() if k in ("stdlib", "platstdlib", "purelib", "platlib")]
+    for name in STUDENT_KIT:
+        spec = importlib.util.find_spec(name)
+        paths += list(spec.submodule_search_locations or []) if spec else []
+    real = [os.path.realpath(p) for p in paths if p and os.path.isdir(p)]
+    real += [os.path.abspath(p) for p in paths if p and os.path.isdir(p)]  # the venv's own (symlinked) paths
+    return tuple(p for p in outermost(real) if not inside(p, "/usr"))
+
+
+def system_binds(network: bool) -> list[str]:
+    args = ["--ro-bind", "/usr", "/usr"]
+    for name in TOP_LEVEL:
+        path = "/" + name
+        if os.path.islink(path):
+            args += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            args += ["--ro-bind", path, path]
+    for name in ETC_FILES + (NETWORK_ETC_FILES if network else ()):
+        path = os.path.join("/etc", name)
+        if os.path.exists(path):
+            args += ["--ro-bind", path, path]
+    return args
+
+
+def parents(path: str) -> list[str]:
+    out, head = [], os.path.dirname(path)
+    while head not in ("/", ""):
+        out.append(head)
+        head = os.path.dirname(head)
+    return out[::-1]
+
+
+def folders_for(dests, trees) -> list[str]:
+    """``--dir`` for every parent folder of ``dests`` outside the exposed ``trees``, made first and traversable
+    by the kernel's uid (bwrap would otherwise copy the host's mode -- a home of mode 700 -- or use 700)."""
+    made = sorted({p for d in dests for p in parents(d) if not any(inside(p, t) for t in trees)},
+                  key=lambda p: (p.count("/"), p))
+    return [arg for p in made for arg in ("--perms", "0755", "--dir", p)]
+
+
+def tree_binds(trees, hide) -> list[str]:
+    """Read-only binds of ``trees`` at their own paths; any ``hide`` folder inside an exposed tree covered by
+    an empty tmpfs, with the exposed trees inside it bound again."""
+    args = []
+    for tree in trees:
+        args += ["--ro-bind", tree, tree]
+    exposed = ["/usr"] + list(trees)
+    for secret in outermost(os.path.realpath(h) for h in hide if h):
+        if any(inside(secret, t) and secret != t for t in exposed):
+            args += ["--tmpfs", secret]
+            for tree in trees:
+                if inside(tree, secret) and tree != secret:
+                    args += ["--ro-bind", tree, tree]
+    return args
+
+
+# --------------------------------------------------------------------------- the command
+def limit_argv(limits: Limits) -> list[str]:
+    """``prlimit`` with the kernel's resource limits (0 = unlimited): the command's own process only."""
+    args = ["prlimit", "--core=0"]
+    if limits.memory_mb > 0:
+        args.append(f"--as={int(limits.memory_mb) * MB}")
+    if limits.cpu_seconds > 0:  # the soft limit sends SIGXCPU (the kernel dies, reason recorded); hard a bit later
+        args.append(f"--cpu={int(limits.cpu_seconds)}:{int(limits.cpu_seconds) + 5}")
+    if limits.file_mb > 0:
+        args.append(f"--fsize={int(limits.file_mb) * MB}")
+    if limits.nproc > 0:
+        args.append(f"--nproc={int(limits.nproc)}")
+    return args + ["--"]
+
+
+def identity_files(folder: str, uid: int) -> dict:
+    """``/etc/passwd`` and ``/etc/group`` for the sandbox (written once per worker into ``folder``)."""
+    files = {"passwd": f"root:x:0:0:root:/:/usr/sbin/nologin\nstudent:x:{uid}:{uid}:student:{HOME}:/usr/sbin/nologin\n",
+             "group": f"root:x:0:\nstudent:x:{uid}:\n"}
+    paths = {}
+    for name, text in files.items():
+        path = os.path.join(folder, name)
+        with open(path, "w") as f:
+            f.write(text)
+        os.chmod(path, 0o644)
+        paths[f"/etc/{name}"] = path
+    return paths
+
+
+def sandbox_argv(limits: Limits, uid: int, command: list[str], files: dict, hide=()) -> list[str]:
+    """``bwrap ... -- prlimit ... -- [setpriv ... --] command``: ``command`` run in the sandbox as ``uid``.
+
+    ``files``: {path in the sandbox: host file} bound read-only (the connection file, passwd, group).
+    ``hide``: folders that must stay invisible even if they lie inside an exposed tree.
+    """
+    options = bwrap_options()
+    args = [bwrap(), "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
+            "--unshare-cgroup-try", "--unsetenv", "JPY_PARENT_PID"]  # (no such pid in there: the sandbox's own end)
+    if not limits.network:
+        args.append("--unshare-net")
+    if as_root():  # no user namespace: bwrap keeps what setpriv needs to become `uid`, and setpriv drops it
+        args += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_SETPCAP"]
+    else:
+        args += ["--unshare-user", "--uid", str(uid), "--gid", str(uid)]
+        if "--disable-userns" in options:
+            args.append("--disable-userns")
+    system = system_binds(limits.network)
+    trees = python_trees()
+    args += folders_for([*system[2::3], *trees, *files, HOME, SOCKETS, CONNECTION_FILE], ("/usr",) + trees)
+    args += system + tree_binds(trees, hide)
+    for dest, source in sorted(files.items()):
+        args += ["--ro-bind", source, dest]
+    args += ["--proc", "/proc", "--dev", "/dev",
+             "--size", str(max(1, int(limits.disk_mb)) * MB), "--perms", "0777", "--tmpfs", HOME,
+             "--perms", "01777", "--dir", TMPDIR, "--symlink", TMPDIR, "/tmp",
+             "--size", str(MB), "--perms", "0777", "--tmpfs", SOCKETS,
+             "--chdir", HOME, "--"]
+    args += limit_argv(limits)
+    if as_root():
+        args += ["setpriv", "--reuid", str(uid), "--regid", str(uid), "--clear-groups", "--inh-caps=-all",
+                 "--bounding-set=-all", "--no-new-privs", "--"]
+    return args + list(command)
+
+
+def kernel_environment(home: str, base: dict | None = None) -> dict:
+    """The kernel's environment, built from scratch (nothing of the grader's leaks in: no ``PYTHONPATH``,
+    no tokens): a ``PATH`` to the environment's programs, its home, single-threaded BLAS, Agg plots."""
+    base = os.environ if base is None else base
+    env = {k: base[k] for k in ("LANG", "LC_ALL", "LC_CTYPE", "TZ") if k in base}
+    env.update({
+        "PATH": os.pathsep.join([os.path.dirname(sys.executable), "/usr/local/bin", "/usr/bin", "/bin"]),
+        "HOME": home, "USER": "student", "LOGNAME": "student", "TMPDIR": os.path.join(home, ".tmp"),
+        "IPYTHONDIR": os.path.join(home, ".ipython"), "MPLCONFIGDIR": os.path.join(home, ".matplotlib"),
+        "MPLBACKEND": "Agg", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1", "PYTHONDONTWRITEBYTECODE": "1",
+    })
+    return env
+
+
+# --------------------------------------------------------------------------- can we?
+PROBE = ("import json, os, sys, ipykernel, course; s = open('/proc/self/status').read(); "
+         "print(json.dumps({'uid': os.getuid(), 'pids': sorted(int(p) for p in os.listdir('/proc') if p.isdigit()), "
+         "'no_new_privs': 'NoNewPrivs:\\t1' in s, 'cap_eff': s.split('CapEff:')[1].split()[0], "
+         "'cap_bnd': s.split('CapBnd:')[1].split()[0], 'visible': [p for p in sys.argv[1:] if os.path.exists(p)]}))")
+
+
+def canaries(hide, at_most: int = 20) -> list[str]:
+    """Entries of the ``hide`` folders that the sandbox must not show (those that hold no exposed tree)."""
+    out = []
+    for folder in hide:
         try:
-            _mount(libc, None, point, None, flags)
+            entries = sorted(os.listdir(folder))[:at_most]
         except OSError:
-            pass  # e.g. a mount hidden by one of ours
-    libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
-    cap = 0
-    while libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0:
-        cap += 1
+            continue
+        out += [p for p in (os.path.join(folder, e) for e in entries)
+                if not any(inside(t, os.path.realpath(p)) for t in python_trees())]
+    return out
 
 
-def main(argv):
-    options, kernel_argv = _parse(argv)
-    if options["writable"]:
-        network = not options.get("no_network", 0)
-        if os.geteuid() == 0:
-            os.umask(0o077)
-            read_only_world(options["writable"], options["hide"], network=network)
-        elif options.get("user_namespace", 0):
-            os.umask(0o077)
-            try:
-                read_only_world(options["writable"], options["hide"], network=network, user=True)
-            except OSError as exc:  # the worker's probe said yes; if the machine disagrees, grade anyway
-                sys.stderr.write(f"launcher: no user namespace ({exc}); running without isolation\n")
-    _limit(resource.RLIMIT_AS, options.get("memory_mb", 0) * MB)
-    cpu = options.get("cpu_seconds", 0)
-    if cpu > 0:  # soft limit sends SIGXCPU (kernel dies, reason recorded); hard limit a little later
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
-    _limit(resource.RLIMIT_FSIZE, options.get("file_mb", 0) * MB)
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a segfaulting kernel leaves no core file
-    uid = options.get("uid", -1)
-    if uid >= 0 and os.geteuid() == 0:
-        gid = options.get("gid", uid)
-        # the connection file lives in the worker's private runtime folder: hand the kernel its own copy
-        if "-f" in kernel_argv:
-            k = kernel_argv.index("-f") + 1
-            private = os.path.join(os.getcwd(), ".kernel-connection.json")
-            shutil.copyfile(kernel_argv[k], private)
-            os.chown(private, uid, gid)
-            os.chmod(private, 0o600)
-            kernel_argv[k] = private
-        _limit(resource.RLIMIT_NPROC, options.get("nproc", 0))
-        os.setgroups([])
-        os.setgid(gid)
-        os.setuid(uid)
-    os.execv(kernel_argv[0], kernel_argv)
+def probe(limits: Limits, folder: str, hide=()) -> dict:
+    """Run the kernel's interpreter in the sandbox once (importing ipykernel and the kit); return what it saw
+    (its uid, the processes it sees, its capabilities, which ``hide`` folders it can see), or ``{"error": ...}``."""
+    files = identity_files(folder, sandbox_uid(0))
+    argv = sandbox_argv(limits, sandbox_uid(0), [sys.executable, "-c", PROBE, *canaries(hide)], files, hide)
+    try:
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=120, env=kernel_environment(HOME))
+    except (OSError, subprocess.SubprocessError) as exc:
+        return {"error": f"{type(exc).__name__}: {exc}"}
+    if proc.returncode != 0:
+        return {"error": (proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[-1]}
+    try:
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return {"error": f"unexpected answer {proc.stdout[-200:]!r}"}
 
 
-if __name__ == "__main__":
-    main(sys.argv[1:])
+def problem(limits: Limits, folder: str, hide=()) -> str | None:
+    """Why grading kernels cannot be isolated here (a plain message saying how to fix it), or None."""
+    if bwrap() is None:
+        return ("bubblewrap (bwrap) is not installed, so grading kernels cannot be isolated. Install it: run "
+                "`make venv` as root, or `sudo apt-get install bubblewrap` (Debian/Ubuntu; `dnf install bubblewrap` "
+                "on Fedora)")
+    needed = NEEDED_OPTIONS + (() if as_root() else ("--disable-userns",))
+    missing = [o for o in needed if o not in bwrap_options()]
+    if missing:
+        return (f"{bwrap()} is too old for the grader's sandbox (it lacks {', '.join(missing)}); install "
+                "bubblewrap 0.8 or newer")
+    for tool in ("prlimit",) + (("setpriv",) if as_root() else ()):
+        if shutil.which(tool) is None and not os.path.exists(f"/usr/bin/{tool}"):
+            return f"`{tool}` (from util-linux) is missing; install util-linux"
+    seen = probe(limits, folder, hide)
+    if "error" in seen:
+        why = seen["error"]
+        if not as_root() and ("namespace" in why.lower() or "permission" in why.lower()):
+            return (f"bubblewrap cannot create a user namespace here ({why}). Allow unprivileged user namespaces "
+                    "(e.g. `sudo sysctl -w kernel.unprivileged_userns_clone=1` or `user.max_user_namespaces`, or the "
+                    "AppArmor profile for bwrap on Ubuntu), or grade as root")
+        if "Permission denied" in why or "No such file" in why or "ModuleNotFoundError" in why:
+            return (f"the grading kernel (uid {sandbox_uid(0)}) cannot start Python from {sys.prefix} in the sandbox "
+                    f"({why}). The environment and the interpreter it was made from ({sys.base_prefix}) must be "
+                    "readable by other users (e.g. `chmod -R o+rX` on them), or create the environment from an "
+                    "interpreter outside a private folder")
+        return f"the grader's sandbox does not start here: {why}"
+    if seen.get("uid") != sandbox_uid(0) or seen.get("visible") or not seen.get("no_new_privs") \
+            or int(seen.get("cap_eff", "1"), 16) or int(seen.get("cap_bnd", "1"), 16) or len(seen.get("pids", [])) > 2:
+        return f"the grader's sandbox is not as it must be (uid, visible folders, capabilities, processes): {seen}"
+    return None

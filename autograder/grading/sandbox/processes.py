@@ -1,7 +1,8 @@
-"""Process and folder helpers of the sandbox: stopping kernels for good, and removing what they leave behind.
+"""Process and folder helpers of the sandbox: finding a sandbox's processes, stopping a kernel for good, and
+removing what kernels leave behind.
 
-Used by the worker (kernels it starts), the executor (a kernel that stops answering) and the pool (scratch
-folders of runs that were killed). Linux ``/proc`` only; no nbgrader import.
+Used by the kernel manager, the executor (a kernel that stops answering) and the pool (scratch folders of
+runs that were killed). Linux ``/proc`` only; no nbgrader import.
 """
 from __future__ import annotations
 
@@ -21,19 +22,25 @@ def start_time(pid: int) -> str | None:
     return None if fields[0] in ("Z", "X") else fields[19]
 
 
-def parent_pid(pid) -> int | None:
+def children(pid: int) -> list[int]:
+    """The child processes of ``pid`` (``/proc/<pid>/task/<pid>/children``, else a scan of ``/proc``)."""
     try:
-        with open(f"/proc/{pid}/stat") as f:
-            return int(f.read().rsplit(")", 1)[1].split()[1])
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def mount_ns(pid) -> str | None:
-    try:
-        return os.readlink(f"/proc/{pid}/ns/mnt") if pid else None
-    except OSError:
-        return None
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(p) for p in f.read().split()]
+    except FileNotFoundError:
+        if not os.path.exists(f"/proc/{pid}"):
+            return []
+    except (OSError, ValueError):
+        return []
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                if entry.isdigit() and int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry))
+        except (OSError, ValueError, IndexError):
+            continue
+    return sorted(found)
 
 
 def command_line_and_folder(pid) -> bytes:
@@ -49,7 +56,7 @@ def command_line_and_folder(pid) -> bytes:
 
 
 def force_rmtree(path: str) -> None:
-    """Remove a folder whatever modes student code left on it."""
+    """Remove a folder whatever modes student code left on it (silently: it may be gone already)."""
     def onerror(func, p, exc):  # student code may have made files read-only
         try:
             os.chmod(os.path.dirname(p), stat.S_IRWXU)
@@ -60,30 +67,9 @@ def force_rmtree(path: str) -> None:
     shutil.rmtree(path, onerror=onerror)
 
 
-def remove_links(folder: str) -> None:
-    """Remove the symbolic links directly in ``folder`` (before we write there: never through a link)."""
-    try:
-        for entry in os.scandir(folder):
-            if entry.is_symlink():
-                os.unlink(entry.path)
-    except OSError:
-        pass
-
-
-def become_subreaper() -> None:
-    """Orphans of our kernels get re-parented to this process (Linux ``PR_SET_CHILD_SUBREAPER``)."""
-    try:
-        import ctypes
-        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)
-    except Exception:
-        pass
-
-
-def kill_kernel(km, spare_pids=()) -> None:
-    """SIGKILL a kernel's process group (jupyter_client starts kernels in their own session) and, when
-    it ran in a mount namespace of its own, every process left in that namespace (children that
-    called ``setsid`` to escape the group) -- never one of ``spare_pids`` (the kernel booting for the
-    next submission)."""
+def kill_kernel(km) -> None:
+    """SIGKILL a kernel's process group (jupyter_client starts kernels in their own session). For a sandboxed
+    kernel that is bubblewrap: its init dies with it, and with its init every process of the sandbox."""
     pid = getattr(km, "kernel_pid", None)
     process = getattr(getattr(km, "provisioner", None), "process", None)
     if pid and process is not None and process.poll() is None:  # never a reaped (maybe reused) pid
@@ -91,25 +77,13 @@ def kill_kernel(km, spare_pids=()) -> None:
             os.killpg(pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError, OSError):
             pass
-    ns = getattr(km, "sandbox_ns", None)
-    if ns and ns != mount_ns(os.getpid()):
-        # Only our own children: the worker is a child subreaper, so processes a student started and
-        # detached (setsid, double fork) are re-parented to it, never to init. Namespace ids are
-        # recycled, hence both tests, and never the spare kernel booting for the next submission.
-        for entry in os.listdir("/proc"):
-            if (entry.isdigit() and int(entry) not in spare_pids and parent_pid(entry) == os.getpid()
-                    and mount_ns(entry) == ns):
-                try:
-                    os.kill(int(entry), signal.SIGKILL)
-                except OSError:
-                    pass
 
 
-def shutdown_kernel(km, spare_pids=()) -> None:
+def shutdown_kernel(km) -> None:
     """Kill a kernel now and release its ports (call outside an event loop); never raises."""
     from jupyter_core.utils import run_sync
 
-    kill_kernel(km, spare_pids)
+    kill_kernel(km)
     try:
         run_sync(km.shutdown_kernel)(now=True)
     except Exception:
