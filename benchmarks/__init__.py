@@ -17,10 +17,11 @@ class Figure:
     ratio: float
     detail: str = ""
     goal: str = ""
+    unit: str = "x"  # what ``ratio`` is counted in ("x" for a ratio; e.g. "ms" for a plain value)
 
     def line(self) -> str:
         goal = f"  [goal: {self.goal}]" if self.goal else ""
-        return f"{self.name:<58s} {self.ratio:8.2f}x  {self.detail}{goal}"
+        return f"{self.name:<58s} {self.ratio:8.2f}{self.unit:<2s} {self.detail}{goal}"
 
 
 def best_of(fn, repeat: int = 5) -> float:

@@ -4,7 +4,11 @@ Same submissions (a synthetic class cycling correct / blank / partial / each-que
 one real assignment), same machine, one run:
 
 * ratio = seconds of serial ``nbgrader autograde ASSIGNMENT --student S`` calls / seconds of our command
-  (``--workers`` = cores, preflight skipped as nbgrader has none; the goal is >= 1.8x on 2 cores);
+  (``--workers`` = cores, preflight skipped as nbgrader has none; every kernel of ours in its sandbox;
+  the goal is >= 4x at 2 workers);
+* the sandbox's own start-up cost per kernel, in ms: ``bwrap ... prlimit ... setpriv ... /bin/true`` minus a bare
+  ``/bin/true``, best of 30 (and the same for ``python -S -c pass``, which also reads the interpreter through
+  the sandbox's mounts);
 * our seconds per submission against the bare cost of starting one kernel and running the instructor
   notebook once (nbclient, no nbgrader): below 1 means parallel workers and pre-started kernels
   grade a submission faster than a lone kernel can even run it;
@@ -212,6 +216,36 @@ def _cluster(quick: bool) -> list[Figure]:
     return figures
 
 
+def _best(argv, repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def sandbox_startup(repeat: int = 30) -> Figure:
+    """What the sandbox itself adds to starting a kernel's process (the kernel's own start-up is not counted)."""
+    from autograder.grading.sandbox import launcher
+    from autograder.grading.sandbox.limits import Limits
+
+    limits = Limits()
+    with tempfile.TemporaryDirectory(prefix="bench-sandbox-") as folder:
+        problem = launcher.problem(limits, folder)
+        if problem:
+            return Figure("grade: sandbox start-up per kernel", float("nan"), f"no sandbox here: {problem}", unit="ms")
+        files = launcher.identity_files(folder, launcher.sandbox_uid(0))
+        boxed = lambda cmd: launcher.sandbox_argv(limits, launcher.sandbox_uid(0), cmd, files)  # noqa: E731
+        true = _best(boxed(["/bin/true"]), repeat) - _best(["/bin/true"], repeat)
+        python = [sys.executable, "-S", "-c", "pass"]
+        py = _best(boxed(python), repeat) - _best(python, repeat)
+    mode = "as root: bwrap + prlimit + setpriv" if launcher.as_root() else "user namespace: bwrap + prlimit"
+    return Figure("grade: sandbox start-up per kernel", true * 1e3,
+                  f"{mode}, best of {repeat} ({py * 1e3:.1f} ms more for python -S -c pass)", goal="<= 50 ms",
+                  unit="ms")
+
+
 def run(quick: bool = False) -> list[Figure]:
     names = _assignments()
     if not names:
@@ -227,7 +261,8 @@ def run(quick: bool = False) -> list[Figure]:
         bare = _bare_kernel_run(source)
         figures.append(Figure(
             f"grade {n} x {name}: serial nbgrader autograde / ours", t_base / t_ours,
-            f"{t_base:.1f} s vs {t_ours:.1f} s ({workers} workers)", goal=">= 1.8x on 2 cores"))
+            f"{t_base:.1f} s vs {t_ours:.1f} s ({workers} workers, sandboxed)", goal=">= 4x at 2 workers"))
+        figures.append(sandbox_startup(10 if quick else 30))
         figures.append(Figure(
             "grade: ours s/submission / bare kernel start+run", (t_ours / n) / bare,
             f"{t_ours / n:.2f} s per submission vs {bare:.2f} s to start a kernel and run the notebook once",

@@ -3,8 +3,8 @@
 One class of crafted submissions of the fixture assignment (``add`` 3 points, ``mul`` 3 points, a
 manual answer 1 point) is graded in a single run with a 5 s cell timeout and a 2 GB kernel memory
 limit, in the sandbox. Each case asserts its scores and the reason the instructor and the student read;
-every limit a notebook hits (memory, file size, disk, processes, output, time) is a reason naming the
-cell. Attacks on other students and on the instructor's files are in ``test_isolation.py``.
+every limit a notebook hits (memory, file size, disk, output, time) is a reason naming the cell. Attacks on
+other students and on the instructor's files, the process and CPU limits are in ``test_isolation.py``.
 """
 from __future__ import annotations
 
@@ -62,8 +62,8 @@ def crafted(release, source, canary, port=0) -> dict:
     out["sigkill"] = _with_answer(ok, "mul", "import os\nos.kill(os.getpid(), 9)\n" + MUL)
     out["memory_bomb"] = _with_answer(ok, "add", "def add(a, b):\n    hog = bytearray(64 * 1024 ** 3)\n"
                                       "    return a + b")
-    out["memory_bomb_loop"] = _with_answer(ok, "mul", MUL + "\nhogs = []\nwhile True:\n"
-                                           "    hogs.append(bytearray(200 * 1024 ** 2))")
+    out["memory_bomb_loop"] = _with_answer(ok, "mul", MUL + "\nimport numpy as np\nhogs = []\nwhile True:\n"
+                                           "    hogs.append(np.zeros(25 * 1024 ** 2))  # 200 MB each")
     deleted = copy.deepcopy(ok)
     del deleted.cells[_index(deleted, "test_add_hidden")]
     out["deleted_test"] = deleted
@@ -145,9 +145,6 @@ def crafted(release, source, canary, port=0) -> dict:
     out["huge_file"] = _with_answer(ok, "mul", MUL + "\nwith open('huge.bin', 'wb') as f:\n"
                                     "    f.truncate(10 * 1024 ** 3)")
     out["prints_too_much"] = _with_answer(ok, "mul", MUL + "\nprint('x' * (20 * 1024 ** 2))")
-    out["fork_bomb"] = _with_answer(ok, "mul", MUL + "\nimport os, time\nborn = 0\nwhile True:\n"
-                                    "    if os.fork() == 0:\n        time.sleep(120)\n        os._exit(0)\n"
-                                    "    born += 1")
     out["signals_everyone"] = _with_answer(ok, "mul", MUL + "\nimport os, signal\n"
                                            "for entry in os.listdir('/proc'):\n"
                                            "    if entry.isdigit() and int(entry) != os.getpid():\n"
@@ -206,7 +203,6 @@ EXPECTED = {
     "huge_file": ("graded", 3, 3, "the notebook hit the file-size limit (256 MB per file) in cell `mul`"),
     "prints_too_much": ("graded", 3, 3, "the notebook hit the output limit (16 MB) in cell `mul`; the rest of its "
                         "output was dropped"),
-    "fork_bomb": ("graded", 3, 3, "the notebook hit the process limit (256 processes) in cell `mul`"),
     "signals_everyone": ("graded", 3, 3, None),
 }
 
@@ -309,7 +305,6 @@ def test_failure_messages_name_the_cause(hostile_run):
     # a network namespace of its own (only its own loopback): no service of the grading machine is reachable
     assert "no network: [Errno 111] Connection refused" in _autograded(course, "uses_network")
     assert not hostile_run[3]["network_reached"]
-    assert "BlockingIOError" in _autograded(course, "fork_bomb")
     assert "the notebook hit the output limit" in _autograded(course, "prints_too_much")
     assert len(_autograded(course, "prints_too_much")) < 20 * 1024 ** 2
     for student in rows:

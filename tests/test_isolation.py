@@ -11,7 +11,7 @@ user running the tests (root in CI) and again as an unprivileged user (``nobody`
 * ``tampers_with_files``: appends to this run's gradebook, a previous term's gradebook and the instructor
   sources by absolute path, then answers correctly;
 * ``kills_its_ancestors``: SIGKILLs every ancestor process it can find through ``/proc``, then answers;
-* ``cpu_hog``: spins until the CPU-time limit ends its kernel.
+* ``cpu_hog``: spins until the CPU-time limit ends its kernel; ``fork_bomb``: forks until the process limit.
 
 Every copier scores zero (with isolation there is nothing to copy), ``grade`` exits 0, the instructor's
 files and the other gradebook are byte-identical afterwards, and this run's gradebook holds exactly the CSV's
@@ -107,6 +107,8 @@ def crafted(release, source, places: dict) -> dict:
                                                         "    with open(f'/proc/{pid}/stat') as f:\n"
                                                         "        pid = int(f.read().rsplit(')', 1)[1].split()[1])"}),
         "cpu_hog": _notebook_with(correct, {"mul": mul + "\nwhile True:\n    pass"}),
+        "fork_bomb": _notebook_with(correct, {"mul": mul + "\nimport os\nwhile True:\n    if os.fork() == 0:\n"
+                                              "        os._exit(0)  # a zombie: it counts until the kernel dies"}),
         "reports_itself": _notebook_with(correct, {"mul": mul + "\n" + WHOAMI}),
         "bob_the_honest": correct,
         "zed_the_honest": _notebook_with(correct, {"add": add}),
@@ -124,6 +126,7 @@ EXPECTED = {
     "kills_its_ancestors": ("graded", 3, 3, None),
     "cpu_hog": ("graded", 3, 0, "the kernel died in cell `mul` (killed by signal SIGXCPU: it hit the CPU-time "
                                 "limit (5 s))"),
+    "fork_bomb": ("graded", 3, 3, "the notebook hit the process limit (256 processes) in cell `mul`"),
     "reports_itself": ("graded", 3, 3, None),
     "bob_the_honest": ("graded", 3, 3, None),
     "zed_the_honest": ("graded", 3, 3, None),
@@ -260,9 +263,15 @@ def test_the_kernel_is_an_unprivileged_uid_alone_in_its_namespace(isolated_run):
     """Its own uid (61000 + worker slot: never the grader's), no capabilities, no new privileges, only its
     sandbox's processes, and a file system of the allowlist's folders only."""
     import json
+    import re
     user, places, before, rows, proc = isolated_run
-    with open(os.path.join(places["course"], "autograded", "reports_itself", FIXTURE, f"{FIXTURE}.ipynb")) as f:
-        seen = json.loads(f.read().split("WHOAMI")[-2].encode().decode("unicode_escape"))
+    graded = nbformat.read(os.path.join(places["course"], "autograded", "reports_itself", FIXTURE, f"{FIXTURE}.ipynb"),
+                           as_version=4)
+    outputs = next(c.outputs for c in graded.cells if nbcells.grade_id(c) == "mul")
+    printed = "".join(o.get("text", "") for o in outputs)
+    found = re.search(r"WHOAMI(\{.*\})WHOAMI", printed)
+    assert found, (user, outputs)
+    seen = json.loads(found.group(1))
     assert seen["uid"] in (61000, 61001) and seen["gid"] == seen["uid"] and seen["groups"] in ([], [seen["uid"]])
     assert (seen["no_new_privs"], int(seen["cap_eff"], 16), int(seen["cap_bnd"], 16)) == ("1", 0, 0)
     assert len(seen["pids"]) <= 3  # the sandbox's init, the kernel (and a helper of ipykernel at most)

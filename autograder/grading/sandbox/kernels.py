@@ -18,6 +18,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -30,18 +31,34 @@ from .limits import Limits
 from .processes import children, force_rmtree, shutdown_kernel
 
 KERNEL_ARGS = ["--HistoryManager.hist_file=:memory:"]
+FONT_CACHE_SCRIPT = ("import glob, os, matplotlib.font_manager; "
+                     "print(sorted(glob.glob(os.path.join(os.environ['MPLCONFIGDIR'], 'fontlist-*.json')))[-1])")
+
+
+def font_cache(folder: str) -> dict:
+    """matplotlib's font list, built once per worker (a kernel that plots would otherwise spend a second or more
+    building it in its fresh home): {path in the kernel's home: host file}, or {} without matplotlib."""
+    env = kernel_environment(folder)
+    env["MPLCONFIGDIR"] = folder
+    try:
+        proc = subprocess.run([sys.executable, "-c", FONT_CACHE_SCRIPT], env=env, capture_output=True, text=True,
+                              timeout=300)
+        path = proc.stdout.strip().splitlines()[-1] if proc.returncode == 0 else ""
+    except (OSError, subprocess.SubprocessError, IndexError):
+        return {}
+    return {f"{HOME}/.matplotlib/{os.path.basename(path)}": path} if os.path.isfile(path) else {}
 
 
 class GradingKernelManager(AsyncKernelManager):
     """A kernel in the grader's sandbox (or, not isolated, under ``prlimit`` only) for one notebook."""
 
-    def __init__(self, *args, limits: Limits, uid: int, folder: str, identity: dict | None = None, hide=(),
+    def __init__(self, *args, limits: Limits, uid: int, folder: str, files: dict | None = None, hide=(),
                  **kwargs):
         if limits.isolate:
             kwargs.update(transport="ipc", ip=os.path.join(folder, "k"))  # (host path: only to number the sockets)
         super().__init__(*args, **kwargs)
         self.limits, self.uid, self.folder = limits, uid, folder
-        self.identity, self.hide = dict(identity or {}), tuple(hide)
+        self.files, self.hide = dict(files or {}), tuple(hide)  # read-only files bound into the sandbox
         self.sandbox_pid = None  # the sandbox's first process (bwrap's own init), host pid
 
     # -- starting
@@ -56,7 +73,7 @@ class GradingKernelManager(AsyncKernelManager):
             json.dump(info, f)
         os.chmod(inside, 0o644)  # (in a folder only the worker can enter)
         cmd = [CONNECTION_FILE if arg == self.connection_file else arg for arg in cmd]
-        files = {CONNECTION_FILE: inside, **self.identity}
+        files = {CONNECTION_FILE: inside, **self.files}
         return launcher.sandbox_argv(self.limits, self.uid, cmd, files, self.hide)
 
     async def _async_post_start_kernel(self, **kw):
@@ -155,11 +172,13 @@ class KernelSupply:
         self.count = 0
         self.on_start = on_start
         self.pending = None  # (km, folder)
-        self.identity = {}
+        self.files = {}  # bound read-only into every sandbox: passwd, group, the font cache
         if limits.isolate:
             etc = os.path.join(base, "etc")
             os.makedirs(etc, exist_ok=True)
-            self.identity = launcher.identity_files(etc, self.uid)
+            self.files = launcher.identity_files(etc, self.uid)
+            os.makedirs(os.path.join(base, "mpl"), exist_ok=True)
+            self.files.update(font_cache(os.path.join(base, "mpl")))
         # never visible to a kernel, even inside an exposed tree
         self.hide = tuple(limits.hide) + (str(REPO_ROOT), os.path.dirname(base), os.path.expanduser("~"),
                                           tempfile.gettempdir())
@@ -176,7 +195,7 @@ class KernelSupply:
             cwd = home = os.path.join(folder, "home")
             os.makedirs(home, mode=0o700)
         km = GradingKernelManager(kernel_name="python3", limits=self.limits, uid=self.uid, folder=folder,
-                                  identity=self.identity, hide=self.hide)
+                                  files=self.files, hide=self.hide)
         run_sync(km.start_kernel)(cwd=cwd, env=kernel_environment(home), extra_arguments=list(KERNEL_ARGS),
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if self.on_start:

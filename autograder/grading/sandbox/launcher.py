@@ -197,9 +197,12 @@ def identity_files(folder: str, uid: int) -> dict:
 def sandbox_argv(limits: Limits, uid: int, command: list[str], files: dict, hide=()) -> list[str]:
     """``bwrap ... -- prlimit ... -- [setpriv ... --] command``: ``command`` run in the sandbox as ``uid``.
 
-    ``files``: {path in the sandbox: host file} bound read-only (the connection file, passwd, group).
+    ``files``: {path in the sandbox: host file} bound read-only (the connection file, passwd, group; in the
+    home, e.g. a prepared font cache, in folders the kernel may write).
     ``hide``: folders that must stay invisible even if they lie inside an exposed tree.
     """
+    in_home = {d: s for d, s in files.items() if inside(d, HOME)}
+    files = {d: s for d, s in files.items() if d not in in_home}
     options = bwrap_options()
     args = [bwrap(), "--die-with-parent", "--new-session", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
             "--unshare-cgroup-try", "--unsetenv", "JPY_PARENT_PID"]  # (no such pid in there: the sandbox's own end)
@@ -219,9 +222,12 @@ def sandbox_argv(limits: Limits, uid: int, command: list[str], files: dict, hide
         args += ["--ro-bind", source, dest]
     args += ["--proc", "/proc", "--dev", "/dev",
              "--size", str(max(1, int(limits.disk_mb)) * MB), "--perms", "0777", "--tmpfs", HOME,
-             "--perms", "01777", "--dir", TMPDIR, "--symlink", TMPDIR, "/tmp",
-             "--size", str(MB), "--perms", "0777", "--tmpfs", SOCKETS,
-             "--chdir", HOME, "--"]
+             "--perms", "01777", "--dir", TMPDIR, "--symlink", TMPDIR, "/tmp"]
+    for folder in sorted({os.path.dirname(d) for d in in_home} - {HOME}):
+        args += ["--perms", "0777", "--dir", folder]
+    for dest, source in sorted(in_home.items()):
+        args += ["--ro-bind", source, dest]
+    args += ["--size", str(MB), "--perms", "0777", "--tmpfs", SOCKETS, "--chdir", HOME, "--"]
     args += limit_argv(limits)
     if as_root():
         args += ["setpriv", "--reuid", str(uid), "--regid", str(uid), "--clear-groups", "--inh-caps=-all",

@@ -52,7 +52,7 @@ class Limits:
     def named_in(self, ename: str, evalue: str) -> str | None:
         """The limit an error shown by a cell says was hit ("the memory limit (2048 MB)"), or None."""
         evalue = evalue or ""
-        if ename == "MemoryError":
+        if ename.endswith("MemoryError"):  # numpy raises its own subclass (_ArrayMemoryError)
             return f"the memory limit ({self.memory_mb} MB)"
         if "[Errno 27]" in evalue or "File too large" in evalue:
             return f"the file-size limit ({self.file_mb} MB per file)"
