@@ -27,6 +27,7 @@ import threading
 import time
 from dataclasses import fields
 
+from ..cli import isolation_problem
 from ..nbcells import DEFAULT_COURSE_DIR, REPO_ROOT, sqlite_url
 from . import cluster
 from .coursedir import GradingError, prepare_assignment, source_hash
@@ -59,7 +60,7 @@ class Grader:
         """None when this clone and environment match ``run``; else why not (logged once per run)."""
         with self.lock:
             if run["queue"] not in self.checked:
-                why = cluster.mismatch(run, source_hash)
+                why = cluster.mismatch(run, source_hash) or isolation_problem(self.limits(run))  # (sandbox here?)
                 self.checked[run["queue"]] = why
                 if why:
                     log.error("refused the coordinator's run (commit %s): %s", run["commit"], why)
