@@ -6,8 +6,8 @@ The kernel's world is an allowlist (deny by default). Inside the sandbox it sees
   ``/etc`` (the dynamic loader's cache, the time zone; with ``--allow-network`` also name resolution and
   certificates), the Python environment the grader runs in (the virtual environment, the interpreter
   it was made from, their standard library and site-packages) and the student kit ``course``;
-* writable: its home ``/home/student`` (its working folder, with ``TMPDIR`` in it and ``/tmp`` a link
-  to it) on a tmpfs of ``Limits.disk_mb``, and ``/run/kernel`` (a tiny tmpfs for its Unix sockets);
+* writable: its home ``/home/student`` (its working folder) and ``/tmp``, each a tmpfs of ``Limits.disk_mb``,
+  and ``/run/kernel`` (a tiny tmpfs for its Unix sockets);
 * its connection file (read-only), a ``passwd``/``group`` naming its uid, a fresh ``/proc`` of its own
   PID namespace and a minimal ``/dev``.
 
@@ -38,7 +38,6 @@ cannot be set up.
 from __future__ import annotations
 
 import functools
-import importlib.util
 import json
 import os
 import shutil
@@ -50,7 +49,6 @@ from .limits import Limits
 
 SANDBOX_UID_BASE = 61000     #: worker slot k runs its kernels as uid 61000 + k (no passwd entry on the host)
 HOME = "/home/student"       #: the kernel's home and working folder
-TMPDIR = HOME + "/.tmp"
 SOCKETS = "/run/kernel"      #: where the kernel binds its Unix sockets
 CONNECTION_FILE = "/run/grader/kernel.json"
 TOP_LEVEL = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")
@@ -104,15 +102,26 @@ def outermost(paths) -> list[str]:
     return sorted(out)
 
 
+#: run by the kernel's interpreter with the kernel's environment: where it imports from
+IMPORT_PATHS = ("import importlib.util, json, sys; "
+                "kit = [importlib.util.find_spec(n) for n in sys.argv[1:]]; "
+                "print(json.dumps(sys.path + [p for s in kit if s for p in (s.submodule_search_locations or [])]))")
+
+
 @functools.lru_cache(maxsize=1)
 def python_trees() -> tuple[str, ...]:
     """The Python environment a kernel needs, read-only: the virtual environment, the interpreter it was
-    made from (its standard library) and the student kit's folder (an editable install points there)."""
+    made from (its standard library), and wherever the kernel's interpreter imports from -- asked of that
+    interpreter with the kernel's environment (no ``PYTHONPATH``), so the student kit is found where the
+    environment's editable install points, as the kernel will find it."""
     paths = [sys.prefix, sys.base_prefix, os.path.dirname(os.path.realpath(sys.executable))]
     paths += [v for k, v in sysconfig.get_paths().items() if k in ("stdlib", "platstdlib", "purelib", "platlib")]
-    for name in STUDENT_KIT:
-        spec = importlib.util.find_spec(name)
-        paths += list(spec.submodule_search_locations or []) if spec else []
+    try:
+        proc = subprocess.run([sys.executable, "-c", IMPORT_PATHS, *STUDENT_KIT], capture_output=True, text=True,
+                              cwd="/", env=kernel_environment(HOME), timeout=120)
+        paths += json.loads(proc.stdout)
+    except (OSError, subprocess.SubprocessError, ValueError):
+        pass  # the probe of `problem` then names what is missing
     real = [os.path.realpath(p) for p in paths if p and os.path.isdir(p)]
     real += [os.path.abspath(p) for p in paths if p and os.path.isdir(p)]  # the venv's own (symlinked) paths
     return tuple(p for p in outermost(real) if not inside(p, "/usr"))
@@ -141,10 +150,11 @@ def parents(path: str) -> list[str]:
     return out[::-1]
 
 
-def folders_for(dests, trees) -> list[str]:
-    """``--dir`` for every parent folder of ``dests`` outside the exposed ``trees``, made first and traversable
-    by the kernel's uid (bwrap would otherwise copy the host's mode -- a home of mode 700 -- or use 700)."""
-    made = sorted({p for d in dests for p in parents(d) if not any(inside(p, t) for t in trees)},
+def folders_for(dests, trees, existing=()) -> list[str]:
+    """``--dir`` for every parent folder of ``dests`` outside the exposed ``trees`` (and not ``existing``), made
+    first and traversable by the kernel's uid (bwrap would otherwise copy the host's mode -- a home of mode
+    700 -- or use 700)."""
+    made = sorted({p for d in dests for p in parents(d) if not any(inside(p, t) for t in trees)} - set(existing),
                   key=lambda p: (p.count("/"), p))
     return [arg for p in made for arg in ("--perms", "0755", "--dir", p)]
 
@@ -216,13 +226,15 @@ def sandbox_argv(limits: Limits, uid: int, command: list[str], files: dict, hide
             args.append("--disable-userns")
     system = system_binds(limits.network)
     trees = python_trees()
-    args += folders_for([*system[2::3], *trees, *files, HOME, SOCKETS, CONNECTION_FILE], ("/usr",) + trees)
+    disk = str(max(1, int(limits.disk_mb)) * MB)
+    args += ["--size", disk, "--perms", "01777", "--tmpfs", "/tmp"]  # first: a tree may lie under /tmp (a clone)
+    dests = [*system[2::3], *trees, *files, HOME, SOCKETS, CONNECTION_FILE]
+    args += folders_for(dests, ("/usr",) + trees, existing=("/tmp",))
     args += system + tree_binds(trees, hide)
     for dest, source in sorted(files.items()):
         args += ["--ro-bind", source, dest]
     args += ["--proc", "/proc", "--dev", "/dev",
-             "--size", str(max(1, int(limits.disk_mb)) * MB), "--perms", "0777", "--tmpfs", HOME,
-             "--perms", "01777", "--dir", TMPDIR, "--symlink", TMPDIR, "/tmp"]
+             "--size", disk, "--perms", "0777", "--tmpfs", HOME]
     for folder in sorted({os.path.dirname(d) for d in in_home} - {HOME}):
         args += ["--perms", "0777", "--dir", folder]
     for dest, source in sorted(in_home.items()):
@@ -242,7 +254,7 @@ def kernel_environment(home: str, base: dict | None = None) -> dict:
     env = {k: base[k] for k in ("LANG", "LC_ALL", "LC_CTYPE", "TZ") if k in base}
     env.update({
         "PATH": os.pathsep.join([os.path.dirname(sys.executable), "/usr/local/bin", "/usr/bin", "/bin"]),
-        "HOME": home, "USER": "student", "LOGNAME": "student", "TMPDIR": os.path.join(home, ".tmp"),
+        "HOME": home, "USER": "student", "LOGNAME": "student",
         "IPYTHONDIR": os.path.join(home, ".ipython"), "MPLCONFIGDIR": os.path.join(home, ".matplotlib"),
         "MPLBACKEND": "Agg", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
         "PYDEVD_DISABLE_FILE_VALIDATION": "1", "PYTHONDONTWRITEBYTECODE": "1",
