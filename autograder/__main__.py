@@ -15,6 +15,9 @@ COMMANDS = {
     "publish": ("autograder.publish", "write the student edition (book, course kit, released notebooks; no answers)"),
 }
 
+#: commands that run grading workers: in their process Ctrl-C is handled once, for good (grading/pool.py)
+STOP_CLEANLY = ("grade", "preflight")
+
 
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -26,7 +29,14 @@ def main(argv=None) -> int:
             return 2
         sys.stdout.write(msg)
         return 0 if argv else 2
-    module = importlib.import_module(COMMANDS[argv[0]][0])
+    if argv[0] in STOP_CLEANLY:  # the first Ctrl-C stops the workers and kernels, later ones are ignored
+        from .grading.pool import stop_cleanly_on_ctrl_c
+        stop_cleanly_on_ctrl_c()
+    try:
+        module = importlib.import_module(COMMANDS[argv[0]][0])
+    except KeyboardInterrupt:
+        sys.stderr.write("\ninterrupted before it started\n")
+        return 130
     return int(module.main(argv[1:]) or 0)
 
 

@@ -4,11 +4,15 @@
   it stops) once two students are saved: the command stops within seconds with a plain message (no traceback), leaves no worker or kernel
   process behind, and a re-run grades only the rest; the CSV equals an uninterrupted run's and the
   gradebook holds each student exactly once.
+* A Ctrl-C that comes while a worker is being spawned is held back, not lost (it stops the run as soon as the
+  worker has started, and that worker goes too); ``grade``/``preflight`` called from Python give the caller
+  its own SIGINT handler back.
 * Scratch folders of a run that was SIGKILLed (its pid file names a dead process) are removed by the
   next run; those of a live run are not.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sqlite3
@@ -20,7 +24,9 @@ import types
 
 import pytest
 
+from autograder.grading import grade as grade_command
 from autograder.grading import pool as pool_mod
+from autograder.grading import preflight as preflight_command
 from autograder.grading.sandbox.limits import Limits
 from autograder.grading.sandbox.processes import start_time
 from test_grading import EXPECTED, EXPECTED_CSV, FIXTURE_SOURCE, ROOT, env, grade, write_fixture_class
@@ -199,3 +205,54 @@ def test_stale_scratch_folders_of_dead_runs_are_removed(tmp_path, monkeypatch):
         assert pool_mod.remove_stale_scratch() == []  # our own folder is alive
         assert os.path.isdir(pool.base)
     assert not os.path.exists(pool.base)
+
+
+def test_a_ctrl_c_while_a_worker_is_spawned_stops_the_run_with_nothing_left(monkeypatch, tmp_path):
+    """The Ctrl-C comes while the first worker is being spawned (the moment a run that ignored SIGINT then lost
+    it and graded on to the end): it is raised as soon as the worker has started, the pool stops that worker,
+    and the scratch folder is gone."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    held, spawned = pool_mod._sigint_held, []
+    real_init = pool_mod.WorkerProcess.__init__
+
+    @contextlib.contextmanager
+    def held_then_ctrl_c():
+        with held():
+            yield
+            os.kill(os.getpid(), signal.SIGINT)  # arrives before the spawn is over
+            time.sleep(0.05)
+            assert signal.getsignal(signal.SIGINT) is pool_mod._first_ctrl_c  # not delivered yet: held
+
+    def remember(self, *args):
+        spawned.append(self)
+        real_init(self, *args)
+
+    monkeypatch.setattr(pool_mod, "_sigint_held", held_then_ctrl_c)
+    monkeypatch.setattr(pool_mod.WorkerProcess, "__init__", remember)
+    before = signal.getsignal(signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt):
+        with pool_mod.ctrl_c_stops_cleanly():
+            pool_mod.WorkerPool(2, Limits(isolate=False))
+    assert signal.getsignal(signal.SIGINT) is before  # the caller's handler is back
+    assert len(spawned) == 1  # the second worker was never started
+    process = spawned[0].process
+    assert process.pid is not None and process.exitcode is not None, "the started worker was left running"
+    assert not [p for p in os.listdir(tmp_path) if p.startswith(pool_mod.SCRATCH_PREFIX)]
+
+
+def test_grade_and_preflight_called_from_python_give_the_callers_ctrl_c_back(tmp_path):
+    """In-process callers (tests, notebooks) keep their own SIGINT handler: the grader's first-Ctrl-C handler once
+    stayed installed in the pytest process after grade returned."""
+    def callers_handler(signum, frame):
+        raise AssertionError("not expected to run")
+
+    previous = signal.signal(signal.SIGINT, callers_handler)
+    try:
+        assert grade_command.main([str(tmp_path / "nothing-here"), "--course-dir", str(tmp_path / "course"),
+                                   "--source-dir", FIXTURE_SOURCE]) == 2
+        assert signal.getsignal(signal.SIGINT) is callers_handler
+        assert preflight_command.main(["--assignment", "99_nope", "--course-dir", str(tmp_path / "course"),
+                                       "--source-dir", FIXTURE_SOURCE]) == 2
+        assert signal.getsignal(signal.SIGINT) is callers_handler
+    finally:
+        signal.signal(signal.SIGINT, previous)

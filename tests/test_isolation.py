@@ -179,16 +179,18 @@ def grade_env(top) -> dict:
     return env
 
 
-def as_nobody(cmd: list[str]) -> list[str]:
-    """``cmd`` as the unprivileged user nobody, in a view of this machine where the Python environment is
-    readable: a private folder on the way to the interpreter (root's home of mode 700) is replaced by an empty
-    one holding just that environment -- the host's permissions are not loosened."""
+def as_nobody(cmd: list[str], world: str) -> list[str]:
+    """``cmd`` as the unprivileged user nobody, in a view of this machine where what that user needs can be
+    reached: the Python environment, this repository and the test's ``world`` folder. A folder on the way to
+    one of them that others cannot enter (root's home of mode 700, a ``/tmp`` of mode 1700 as on the CI
+    machine) is replaced by an empty one holding just those -- the host's permissions are not loosened."""
     args = ["bwrap", "--dev-bind", "/", "/"]
-    trees = launcher.python_trees()
-    closed = {p for t in trees for p in launcher.parents(t) if os.stat(p).st_mode & 0o005 != 0o005}
+    needed = launcher.outermost([*launcher.python_trees(), ROOT, world])
+    closed = {p for t in needed for p in launcher.parents(t) if os.stat(p).st_mode & 0o005 != 0o005}
     for top in launcher.outermost(closed):
-        args += ["--tmpfs", top] + launcher.folders_for([t for t in trees if launcher.inside(t, top)], ())
-        args += [a for t in trees if launcher.inside(t, top) for a in ("--ro-bind", t, t)]
+        inside = [t for t in needed if launcher.inside(t, top)]
+        args += ["--perms", "01777", "--tmpfs", top] + launcher.folders_for(inside, (), existing=(top,))
+        args += [a for t in inside for a in ("--bind", t, t)]
     return args + ["--", "setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", *cmd]
 
 
@@ -213,7 +215,7 @@ def isolated_run(request):
                 shutil.chown(path, NOBODY, NOBODY)
             os.makedirs(places["course"])
             shutil.chown(places["course"], NOBODY, NOBODY)
-            cmd = as_nobody(cmd)
+            cmd = as_nobody(cmd, top)
         before = {"sources": digest(FIXTURE_SOURCE), "clone": digest(places["clone"]),
                   "lastterm": digest(os.path.dirname(places["lastterm"])), "in": digest(places["submissions"])}
         proc = subprocess.run(cmd, cwd=ROOT, env=grade_env(top), capture_output=True, text=True, timeout=500)

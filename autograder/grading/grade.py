@@ -19,7 +19,7 @@ from . import preflight as preflight_mod
 from .coursedir import GradingError, check_private, list_assignments, prepare_assignment, source_hash
 from .courseconfig import write_course_config
 from .intake import discover
-from .pool import Progress, WorkerPool, stop_cleanly_on_ctrl_c
+from .pool import Progress, WorkerPool, ctrl_c_stops_cleanly
 from .refresh import add_term_options, apply_term_options, refresh
 from .report import UNISOLATED_WARNING, has_problem, open_gradebook, write_gradebook, write_student_files
 from .roster import load_roster
@@ -201,13 +201,13 @@ def save_people(db_url: str, roster, intake) -> None:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    stop_cleanly_on_ctrl_c()
-    try:
-        return run(args)
-    except GradingError as exc:
-        sys.stderr.write(f"error: {exc}\n")
-        return 2
-    except KeyboardInterrupt:
-        sys.stderr.write("\ninterrupted: every finished student is saved; run the same command again to "
-                         "grade the rest\n")
-        return 130
+    with ctrl_c_stops_cleanly():
+        try:
+            return run(args)
+        except GradingError as exc:
+            sys.stderr.write(f"error: {exc}\n")
+            return 2
+        except KeyboardInterrupt:
+            sys.stderr.write("\ninterrupted: every finished student is saved; run the same command again to "
+                             "grade the rest\n")
+            return 130

@@ -115,25 +115,52 @@ def _first_ctrl_c(signum, frame):
     raise KeyboardInterrupt
 
 
+_for_good = False  # set in the command-line process by stop_cleanly_on_ctrl_c
+
+
 def stop_cleanly_on_ctrl_c() -> None:
     """Make the first Ctrl-C raise ``KeyboardInterrupt`` and ignore later ones, so that stopping the
-    workers and their kernels (a few seconds at most) always completes: nothing is left running."""
+    workers and their kernels (a few seconds at most) always completes: nothing is left running.
+
+    For the command-line process only (``python -m autograder grade|preflight``, which exits afterwards): never
+    undone, so a second Ctrl-C while the interpreter exits is ignored too. Code that calls a command's
+    ``main`` from Python gets :func:`ctrl_c_stops_cleanly` instead."""
+    global _for_good
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, _first_ctrl_c)
+        _for_good = True
 
 
 @contextlib.contextmanager
-def _sigint_ignored():
-    """Ignore SIGINT for the moment a worker is spawned (the child keeps SIG_IGN, so a Ctrl-C never
-    prints a worker traceback); a Ctrl-C in that moment is lost, the next one stops the run."""
-    if threading.current_thread() is not threading.main_thread():
+def ctrl_c_stops_cleanly():
+    """:func:`stop_cleanly_on_ctrl_c` while the block runs, and the caller's SIGINT handler back afterwards: a
+    test or a notebook calling ``grade.main`` keeps its own Ctrl-C (the handler once leaked into pytest).
+    Nothing to do in the command-line process, where it is installed for good."""
+    if _for_good or threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    previous = signal.signal(signal.SIGINT, _first_ctrl_c)
     try:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+@contextlib.contextmanager
+def _sigint_held():
+    """Hold a Ctrl-C back while a worker is spawned: SIGINT blocked in this thread, not ignored, so it is
+    delivered (and stops the run) as soon as the worker has started. The child inherits the blocked mask and
+    ignores SIGINT before unblocking it (:func:`.worker.worker_main`): a Ctrl-C never prints a worker
+    traceback. (Ignoring SIGINT for that moment instead lost a Ctrl-C that came just then, and the run went on
+    to the end.) CPython spawns its resource tracker the same way."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 class WorkerProcess:
@@ -145,12 +172,17 @@ class WorkerProcess:
         self.conn, child = ctx.Pipe()
         self.process = ctx.Process(target=worker_entry, args=(child, slot, self.base, limits),
                                    name=f"grader-{slot}", daemon=True)
-        with _sigint_ignored():  # inherited: a Ctrl-C while the worker boots is the parent's alone
-            self.process.start()
-        child.close()
         self.kernel_pids = deque(maxlen=4)
         self.ready = False
         self.task = None  # (task_id, task, deadline)
+        try:
+            with _sigint_held():  # a Ctrl-C while the worker boots is the parent's alone
+                self.process.start()
+            child.close()
+        except BaseException:  # Ctrl-C (raised as soon as it is no longer held): this worker goes too
+            child.close()
+            self.kill()
+            raise
 
     def kill(self) -> None:
         for pid in list(self.kernel_pids):
@@ -163,7 +195,8 @@ class WorkerProcess:
                 pass
         if self.process.is_alive():
             self.process.kill()
-        self.process.join(5)
+        if self.process.pid is not None:  # (started)
+            self.process.join(5)
         self.conn.close()
         shutil.rmtree(self.base, ignore_errors=True)
 
@@ -194,7 +227,13 @@ class WorkerPool:
         with open(os.path.join(self.base, PID_FILE), "w") as f:
             f.write(f"{os.getpid()} {start_time(os.getpid())}\n")
         os.chmod(self.base, 0o700)
-        self.workers = [WorkerProcess(self.ctx, k, self.base, limits) for k in range(self.n)]
+        self.workers = []
+        try:
+            for k in range(self.n):
+                self.workers.append(WorkerProcess(self.ctx, k, self.base, limits))
+        except BaseException:  # Ctrl-C while the workers start: none is left behind
+            self.close(kill=True)
+            raise
 
     def __enter__(self):
         return self

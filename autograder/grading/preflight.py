@@ -19,7 +19,7 @@ from ..cli import add_common_options, isolation_problem, limits_from
 from ..nbcells import sqlite_url
 from .coursedir import GradingError, check_private, list_assignments, prepare_assignment
 from .feedback import failure_text, fmt_points
-from .pool import WorkerPool, stop_cleanly_on_ctrl_c
+from .pool import WorkerPool, ctrl_c_stops_cleanly
 from .records import Result
 
 
@@ -102,30 +102,31 @@ def main(argv=None) -> int:
     parser.add_argument("--assignment", default=None, help="check only this assignment")
     add_common_options(parser)
     args = parser.parse_args(argv)
-    stop_cleanly_on_ctrl_c()
-    try:
-        known = list_assignments(args.source_dir)
-        if args.assignment and args.assignment not in known:
-            raise GradingError(f"unknown assignment {args.assignment!r}; known assignments: {', '.join(known)}")
-        names = [args.assignment] if args.assignment else known
-        if not names:
-            raise GradingError(f"no assignment sources found in {args.source_dir}")
-        course = os.path.abspath(args.course_dir)
-        check_private(course)
-        db_url = args.db_url or sqlite_url(os.path.join(course, "gradebook.db"))
-        limits = limits_from(args)
-        problem = isolation_problem(limits)
-        if problem:
-            raise GradingError(problem)
-        prepared = [prepare_assignment(course, n, db_url, args.source_dir) for n in names]
-        with WorkerPool(min(args.workers, 2 * len(prepared)), limits) as pool:
-            problems = run_on_pool(pool, prepared)
-    except GradingError as exc:
-        sys.stderr.write(f"error: {exc}\n")
-        return 2
-    except KeyboardInterrupt:
-        sys.stderr.write("\ninterrupted: the preflight did not finish; run it again\n")
-        return 130
+    with ctrl_c_stops_cleanly():
+        try:
+            known = list_assignments(args.source_dir)
+            if args.assignment and args.assignment not in known:
+                raise GradingError(f"unknown assignment {args.assignment!r}; known assignments: "
+                                   f"{', '.join(known)}")
+            names = [args.assignment] if args.assignment else known
+            if not names:
+                raise GradingError(f"no assignment sources found in {args.source_dir}")
+            course = os.path.abspath(args.course_dir)
+            check_private(course)
+            db_url = args.db_url or sqlite_url(os.path.join(course, "gradebook.db"))
+            limits = limits_from(args)
+            problem = isolation_problem(limits)
+            if problem:
+                raise GradingError(problem)
+            prepared = [prepare_assignment(course, n, db_url, args.source_dir) for n in names]
+            with WorkerPool(min(args.workers, 2 * len(prepared)), limits) as pool:
+                problems = run_on_pool(pool, prepared)
+        except GradingError as exc:
+            sys.stderr.write(f"error: {exc}\n")
+            return 2
+        except KeyboardInterrupt:
+            sys.stderr.write("\ninterrupted: the preflight did not finish; run it again\n")
+            return 130
     if problems:
         sys.stderr.write(failure_message(problems))
         return 3

@@ -236,7 +236,9 @@ def grade_submission(task: Task, kernels: KernelSupply, limits: Limits) -> Resul
 # --------------------------------------------------------------------------- the process
 def worker_main(conn, slot: int, base: str, limits: Limits) -> None:
     """Entry point of a worker process: ``(task_id, Task)`` in, ``("done", task_id, Result)`` out."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides about interrupts
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides about interrupts; it held SIGINT back
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # while spawning us (pool._sigint_held): a
+    # Ctrl-C that came since is discarded now (ignored), and the kernels we start get SIGINT when interrupted
     warnings.filterwarnings("ignore")  # nbgrader's SQLAlchemy chatter is not the instructor's business
     os.makedirs(base, mode=0o700, exist_ok=True)
     runtime = tempfile.mkdtemp(prefix="runtime-", dir=base)
