@@ -6,6 +6,8 @@ one real assignment), same machine, one run:
 * ratio = seconds of serial ``nbgrader autograde ASSIGNMENT --student S`` calls / seconds of our command
   (``--workers`` = cores, preflight skipped as nbgrader has none; every kernel of ours in its sandbox;
   the goal is >= 4x at 2 workers);
+* the cost of isolation: the same class graded with ``--no-isolation`` against sandboxed (throughput ratio, and
+  the difference per submission);
 * the sandbox's own start-up cost per kernel, in ms: ``bwrap ... prlimit ... setpriv ... /bin/true`` minus a bare
   ``/bin/true``, best of 30 (and the same for ``python -S -c pass``, which also reads the interpreter through
   the sandbox's mounts);
@@ -14,7 +16,7 @@ one real assignment), same machine, one run:
   grade a submission faster than a lone kernel can even run it;
 * personal numbers: the same class of 04_backprop graded with and without them (:mod:`benchmarks.personal_grading`);
 * (full run only) a class of 200 students x every assignment with a source, graded in one run: its time
-  and that no submission failed (``BENCH_GRADING_LARGE=N`` for N students per assignment instead);
+  and that no submission failed (``BENCH_GRADING_LARGE=N`` for N students per assignment instead, 0 for none);
 * ``grade --cluster`` on loopback (Redis and PostgreSQL started here, workers as separate processes with one
   grading slot each): throughput with 2 remote workers against 1 (scaling efficiency = ratio / 2), the same
   class graded locally with one worker against one remote worker, and the engine's own cost per task
@@ -68,11 +70,11 @@ def _class(tmp, name, n_students, prefix="s"):
     return students, prep, source
 
 
-def _ours(tmp, workers, course="course"):
+def _ours(tmp, workers, course="course", *extra):
     t0 = time.perf_counter()
     subprocess.run([sys.executable, "-m", "autograder", "grade", os.path.join(tmp, "in"), "--course-dir",
-                    os.path.join(tmp, course), "--workers", str(workers), "--skip-preflight", "--timeout", "60"],
-                   cwd=ROOT, env=_env(), check=True, capture_output=True, timeout=7200)
+                    os.path.join(tmp, course), "--workers", str(workers), "--skip-preflight", "--timeout", "60",
+                    *extra], cwd=ROOT, env=_env(), check=True, capture_output=True, timeout=7200)
     return time.perf_counter() - t0
 
 
@@ -256,12 +258,19 @@ def run(quick: bool = False) -> list[Figure]:
     figures = []
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
         students, prep, source = _class(tmp, name, n)
-        t_ours = _ours(tmp, workers)
+        t_bare, t_ours = float("inf"), float("inf")
+        for i in range(1 if quick else 2):  # interleaved, best of each: neither gets the other's warm caches alone
+            t_bare = min(t_bare, _ours(tmp, workers, f"course-unisolated{i}", "--no-isolation"))
+            t_ours = min(t_ours, _ours(tmp, workers, f"course{i}"))
         t_base = _nbgrader_serial(tmp, name, students)
         bare = _bare_kernel_run(source)
         figures.append(Figure(
             f"grade {n} x {name}: serial nbgrader autograde / ours", t_base / t_ours,
             f"{t_base:.1f} s vs {t_ours:.1f} s ({workers} workers, sandboxed)", goal=">= 4x at 2 workers"))
+        figures.append(Figure(
+            f"grade {n} x {name}: without sandbox / with (throughput)", t_bare / t_ours,
+            f"{t_bare:.1f} s --no-isolation vs {t_ours:.1f} s sandboxed, {workers} workers; "
+            f"{(t_ours - t_bare) / n * 1e3:+.0f} ms per submission", goal="context: 1.0x = isolation costs nothing"))
         figures.append(sandbox_startup(10 if quick else 30))
         figures.append(Figure(
             "grade: ours s/submission / bare kernel start+run", (t_ours / n) / bare,
@@ -275,8 +284,8 @@ def run(quick: bool = False) -> list[Figure]:
     figures += personal_figures(quick)
     for fig in figures:  # print now too: the large run below takes a while
         sys.stderr.write(fig.line() + "\n")
-    if not quick:
-        per_assignment = int(os.environ.get("BENCH_GRADING_LARGE", "200"))
+    per_assignment = int(os.environ.get("BENCH_GRADING_LARGE", "200"))
+    if not quick and per_assignment > 0:  # (BENCH_GRADING_LARGE=0: not this long run)
         with tempfile.TemporaryDirectory(prefix="bench-grading-large-") as tmp:
             total = 0
             for assignment in names:

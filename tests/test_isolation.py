@@ -4,9 +4,9 @@ A class of crafted students of the fixture assignment (``add`` 3 points, ``mul``
 user running the tests (root in CI) and again as an unprivileged user (``nobody``, when the tests run as root):
 
 * ``copies_classmate_here`` / ``copies_classmate_elsewhere``: execute the answers of a classmate's notebook
-  found in the folder being graded / in a folder elsewhere on the machine;
+  found in the folder being graded / in a folder elsewhere on the machine (under ``/var/tmp``, readable by all);
 * ``copies_second_clone``: executes the solution cells of a second clone's instructor sources, outside the
-  repository;
+  repository (there too);
 * ``hunts_the_disk``: walks the whole file system for notebooks of the assignment and executes their answers;
 * ``tampers_with_files``: appends to this run's gradebook, a previous term's gradebook and the instructor
   sources by absolute path, then answers correctly;
@@ -145,14 +145,24 @@ def digest(folder) -> str:
     return h.hexdigest()
 
 
-def make_world(top):
-    """Submissions, a classmate elsewhere, a second clone with instructor sources, a previous term's gradebook."""
+def far_away() -> str:
+    """A folder outside the repository and outside ``/tmp`` (which the sandbox replaces anyway): ``/var/tmp``, else
+    beside the repository -- where an instructor's second clone or another section's submissions could be."""
+    for parent in ("/var/tmp", os.path.dirname(ROOT)):
+        if os.path.isdir(parent) and os.access(parent, os.W_OK):
+            return tempfile.mkdtemp(prefix="isolation-far-", dir=parent)
+    pytest.fail("no writable folder outside /tmp for the classmate and the second clone")
+
+
+def make_world(top, far):
+    """Submissions; a classmate elsewhere, a second clone with instructor sources (both in ``far``, readable by
+    every uid); a previous term's gradebook."""
     prepared = coursedir.prepare_assignment(os.path.join(top, "prep"), FIXTURE,
                                             nbcells.sqlite_url(os.path.join(top, "prep.db")), FIXTURE_SOURCE)
     release = nbformat.read(prepared.release_path, as_version=4)
     source = nbformat.read(os.path.join(prepared.source_dir, f"{FIXTURE}.ipynb"), as_version=4)
-    places = {"submissions": os.path.join(top, "in"), "elsewhere": os.path.join(top, "elsewhere"),
-              "clone": os.path.join(top, "clone2", "autograder", "source"),
+    places = {"submissions": os.path.join(top, "in"), "elsewhere": os.path.join(far, "elsewhere"),
+              "clone": os.path.join(far, "clone2", "autograder", "source"),
               "lastterm": os.path.join(top, "lastterm", "gradebook.db"), "course": os.path.join(top, "course")}
     correct = synthetic.make_student(release, source, set(synthetic.answer_cells(source)))
     synthetic.write_class(places["elsewhere"], FIXTURE, {"bob_from_another_section": correct}, layout="flat")
@@ -165,10 +175,11 @@ def make_world(top):
                          os.path.join(FIXTURE_SOURCE, FIXTURE, f"{FIXTURE}.ipynb"),
                          os.path.join(places["clone"], FIXTURE, f"{FIXTURE}.ipynb")]
     synthetic.write_class(places["submissions"], FIXTURE, crafted(release, source, places))
-    for dirpath, dirnames, filenames in os.walk(top):  # readable by the unprivileged grader too
-        for name in dirnames + filenames:
-            os.chmod(os.path.join(dirpath, name), 0o755 if name in dirnames else 0o644)
-    os.chmod(top, 0o755)
+    for folder in (top, far):  # readable by the unprivileged grader, and the kernel's uid, too
+        for dirpath, dirnames, filenames in os.walk(folder):
+            for name in dirnames + filenames:
+                os.chmod(os.path.join(dirpath, name), 0o755 if name in dirnames else 0o644)
+        os.chmod(folder, 0o755)
     return places
 
 
@@ -203,9 +214,9 @@ def users():
 
 @pytest.fixture(scope="module", params=users())
 def isolated_run(request):
-    top = tempfile.mkdtemp(prefix="isolation-")
+    top, far = tempfile.mkdtemp(prefix="isolation-"), far_away()
     try:
-        places = make_world(top)
+        places = make_world(top, far)
         os.makedirs(os.path.join(top, "home"))
         cmd = [sys.executable, "-m", "autograder", "grade", places["submissions"], "--course-dir", places["course"],
                "--source-dir", FIXTURE_SOURCE, "--workers", "2", "--timeout", "60", "--cpu-seconds", "5",
@@ -225,6 +236,7 @@ def isolated_run(request):
         yield request.param, places, before, rows, proc
     finally:
         shutil.rmtree(top, ignore_errors=True)
+        shutil.rmtree(far, ignore_errors=True)
 
 
 @pytest.mark.parametrize("student", sorted(EXPECTED))

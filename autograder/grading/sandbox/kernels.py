@@ -46,7 +46,10 @@ def font_cache(folder: str) -> dict:
         path = proc.stdout.strip().splitlines()[-1] if proc.returncode == 0 else ""
     except (OSError, subprocess.SubprocessError, IndexError):
         return {}
-    return {f"{HOME}/.matplotlib/{os.path.basename(path)}": path} if os.path.isfile(path) else {}
+    if not os.path.isfile(path):
+        return {}
+    os.chmod(path, 0o644)  # readable by the kernel's uid whatever the grader's umask (it is bound read-only)
+    return {f"{HOME}/.matplotlib/{os.path.basename(path)}": path}
 
 
 class GradingKernelManager(AsyncKernelManager):
