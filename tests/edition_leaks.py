@@ -66,12 +66,11 @@ def _reference_functions(asked: bool) -> list[str]:
 
 
 @functools.lru_cache(maxsize=None)
-def _public_text() -> str:
-    """What every student may see: the instructor notebooks without solution and hidden regions, the course
-    kit's sources, the book's chapters, and the reference code of what no assignment asks for (the book may show
-    it; a line it shares with an answer, such as an operation's ``out._backward = _backward``, gives nothing away)."""
-    public = [line.strip() for line in _reference_functions(asked=False)]
-    for name in NAMES:
+def instructor_public_text(names: tuple = tuple(NAMES)) -> str:
+    """The instructor notebooks with solution and hidden regions cut out (given code, visible tests, prose): a
+    solution line that also occurs in it is no leak."""
+    public = []
+    for name in names:
         for cell in instructor(name).cells:
             if cell.cell_type == "markdown" and cell.metadata.get("nbgrader", {}).get("solution"):
                 continue
@@ -79,6 +78,16 @@ def _public_text() -> str:
             for begin, end in ((nbcells.SOLUTION_BEGIN, nbcells.SOLUTION_END), (nbcells.HIDDEN_BEGIN, nbcells.HIDDEN_END)):
                 src = re.sub(re.escape(begin) + r".*?" + re.escape(end), "", src, flags=re.S)
             public.append(src)
+    return "\n".join(public)
+
+
+@functools.lru_cache(maxsize=None)
+def _public_text() -> str:
+    """What every student may see: the instructor notebooks without solution and hidden regions, the course
+    kit's sources, the book's chapters, and the reference code of what no assignment asks for (the book may show
+    it; a line it shares with an answer, such as an operation's ``out._backward = _backward``, gives nothing away)."""
+    public = [line.strip() for line in _reference_functions(asked=False)]
+    public.append(instructor_public_text())
     public += [p.read_text(encoding="utf-8") for p in sorted((ROOT / "course").rglob("*.py"))]
     public += [p.read_text(encoding="utf-8") for p in sorted((ROOT / "book").glob("*.md"))]
     return "\n".join(public)

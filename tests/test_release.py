@@ -24,6 +24,7 @@ import pytest
 from autograder import nbcells
 from autograder.authoring import release, stamp
 from autograder.authoring.cases import CASES_CALL, CASES_LITERAL, cases_in, wrap_literal
+from edition_leaks import instructor_public_text
 
 ROOT = nbcells.REPO_ROOT
 NAMES = [n for n in release.ASSIGNMENTS if (release.SOURCE_DIR / n / f"{n}.md").exists()]
@@ -53,18 +54,7 @@ def _regions(source: str, begin: str, end: str) -> list[str]:
 
 
 def _public_text() -> str:
-    """What every student may see: the instructor notebooks with solution and hidden regions cut out (given code,
-    visible tests, prose) -- a solution line that also occurs in it is no leak."""
-    public = []
-    for name in NAMES:
-        for cell in _instructor(name).cells:
-            if cell.cell_type == "markdown" and cell.metadata.get("nbgrader", {}).get("solution"):
-                continue
-            src = cell.source
-            for begin, end in ((nbcells.SOLUTION_BEGIN, nbcells.SOLUTION_END), (nbcells.HIDDEN_BEGIN, nbcells.HIDDEN_END)):
-                src = re.sub(re.escape(begin) + r".*?" + re.escape(end), "", src, flags=re.S)
-            public.append(src)
-    return "\n".join(public)
+    return instructor_public_text(tuple(NAMES))
 
 
 def _distinctive(lines, public: str = "") -> list[str]:
