@@ -216,6 +216,10 @@ def template_files(names, kit_packages, student_packages) -> dict[str, bytes]:
 
 # --------------------------------------------------------------------------- the book
 _LINK = re.compile(r'<a\b[^>]*?\bhref="([^"]*)"[^>]*>(.*?)</a>', re.S)
+#: a code block as Sphinx writes it (e.g. the Assignments page's "jupyter lab course/assignments/NAME/NAME.ipynb")
+_CODE_BLOCK = re.compile(r'<div class="highlight-[\w-]+ notranslate"><div class="highlight"><pre>(.*?)</pre></div>\s*</div>',
+                         re.S)
+_TAG = re.compile(r"<[^>]+>")
 
 
 def _not_released(href: str, unreleased) -> str | None:
@@ -234,7 +238,15 @@ def unlink_unreleased(page: str, unreleased) -> str:
             return m.group()
         return f'<span class="not-released">{m.group(2)} (not released yet)</span>'
 
-    return _LINK.sub(replace, page)
+    def replace_block(m):   # a command naming an unreleased notebook's folder would fail in this edition
+        text = html.unescape(_TAG.sub("", m.group(1)))
+        name = next((n for n in unreleased if f"course/assignments/{n}/" in text), None)
+        if name is None:
+            return m.group()
+        return (f'<p class="not-released">(not released yet: <code>course/assignments/{name}/</code> comes with a '
+                'later edition)</p>')
+
+    return _CODE_BLOCK.sub(replace_block, _LINK.sub(replace, page))
 
 
 def unlink_unreleased_in_search(script: str, unreleased) -> str:

@@ -204,6 +204,14 @@ def test_links_to_unreleased_assignments_become_a_note():
     assert '<span class="not-released"><code class="xref download docutils literal notranslate"><span class="pre">' \
            '02_second.ipynb</span></code> (not released yet)</span>' in out
     assert publish.unlink_unreleased(page, []) == page
+    # a command that opens an unreleased notebook (the Assignments page's "Start it in JupyterLab") becomes a note
+    block = ('<div class="highlight-bash notranslate"><div class="highlight"><pre><span></span>.venv/bin/jupyter'
+             '<span class="w"> </span>lab<span class="w"> </span>course/assignments/{a}/{a}.ipynb\n</pre></div>\n</div>')
+    both = block.format(a="01_first") + "\n" + block.format(a="02_second")
+    out_blocks = publish.unlink_unreleased(both, ["02_second"])
+    assert out_blocks == block.format(a="01_first") + "\n" + ('<p class="not-released">(not released yet: '
+                                                              '<code>course/assignments/02_second/</code> comes with '
+                                                              'a later edition)</p>')
     # the offline search's page texts (its snippets) get the same treatment
     script = f"// pages\n{publish.SEARCH_PAGES_PREFIX}{json.dumps({'book/x': page})};\n"
     out_script = publish.unlink_unreleased_in_search(script, ["02_second"])
@@ -443,6 +451,11 @@ def test_through_leaves_later_assignments_out(editions):
             assert [t for t in targets if t.endswith(f"/{name}.ipynb")] == \
                    [html.unescape(t) for t in link.findall(page) if html.unescape(t).endswith(f"/{name}.ipynb")]
     assert replaced >= len(UNRELEASED), "the full book links each assignment's notebook (its Assignments page)"
+    for rel, data in partial.items():   # no command or text of a page names an unreleased notebook's folder
+        if rel.endswith(".html"):
+            for name in UNRELEASED:
+                page = data.decode().replace(f"<code>course/assignments/{name}/</code> comes with a later edition", "")
+                assert f"course/assignments/{name}/" not in page, (rel, name)
     search = partial[f"book/{publish.SEARCH_PAGES}"].decode()   # the search snippets' page texts too
     texts = json.loads(search.split(publish.SEARCH_PAGES_PREFIX, 1)[1].rstrip().removesuffix(";"))
     assert texts.keys() == json.loads(full[f"book/{publish.SEARCH_PAGES}"].decode().split(
