@@ -51,3 +51,29 @@ def test_an_unreachable_server_is_one_line_without_the_password(url):
     message = str(caught.value)
     assert message.startswith("cannot use the gradebook postgresql+psycopg://grader") and "\n" not in message
     assert f"127.0.0.1:{port}" in message and _hides_the_secret(message), message
+
+
+def test_a_resume_state_written_with_the_password_in_its_key_is_moved_and_wiped(tmp_path):
+    """Course folders graded before the key dropped the password: their rows move to the key without it (nothing
+    is graded again) and the password is gone from the state file."""
+    import sqlite3
+
+    from autograder.grading.state import State
+    url = URLS[0]
+    old_key = url   # what key() returned then: the URL with its password
+    State(str(tmp_path), old_key).close()   # an empty state file with the schema
+    path = tmp_path / ".autograder" / "state.sqlite"
+    with sqlite3.connect(path) as db:
+        db.execute("INSERT INTO results VALUES (?, 'alice', '00_fixture', 'hash', 'graded', '{}')", (old_key,))
+        db.execute("INSERT INTO members VALUES (?, '00_fixture', 'alice', NULL)", (old_key,))
+        db.execute("INSERT INTO results VALUES ('sqlite:////elsewhere/gradebook.db', 'bob', '00_fixture', 'h', "
+                   "'graded', '{}')")
+    db.close()
+    assert ENCODED.encode() in path.read_bytes()
+    state = State(str(tmp_path), database.key(url))
+    assert state.keys() == {("alice", "00_fixture"): "hash"}   # still known: not graded again
+    assert state.members() == {("alice", "00_fixture"): None}
+    state.close()
+    data = path.read_bytes()
+    assert ENCODED.encode() not in data and SECRET.encode() not in data and b"s3cr" not in data
+    assert b"sqlite:////elsewhere/gradebook.db" in data   # other gradebooks' rows untouched

@@ -40,6 +40,29 @@ class State:
             self.db.execute("DROP TABLE results")     # forget it (everything is graded once more, nothing lost)
         self.db.executescript(SCHEMA)
         self.db.commit()
+        self._rekey_old_gradebooks()
+
+    def _rekey_old_gradebooks(self) -> None:
+        """Rows written while the gradebook's key still held its password (before :func:`.database.key` dropped
+        it) are moved to the key without it, and the password is wiped from the file (``secure_delete``)."""
+        from .database import key
+        old = {k for table in ("results", "members") for (k,) in self.db.execute(f"SELECT DISTINCT gradebook FROM {table}")}
+        moves = {}
+        for k in old:
+            try:
+                if k and key(k) != k:
+                    moves[k] = key(k)
+            except Exception:  # not a URL (an old or hand-made key): leave it
+                continue
+        if not moves:
+            return
+        self.db.execute("PRAGMA secure_delete = ON")
+        with self.db:
+            for was, now in moves.items():
+                for table in ("results", "members"):   # a row graded under the new key already is the newer one
+                    self.db.execute(f"UPDATE OR IGNORE {table} SET gradebook = ? WHERE gradebook = ?", (now, was))
+                    self.db.execute(f"DELETE FROM {table} WHERE gradebook = ?", (was,))
+        self.db.execute("VACUUM")
 
     def keys(self) -> dict:
         """{(student, assignment): content hash} of the results that stand (a grader error is tried again)."""
