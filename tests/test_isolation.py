@@ -74,7 +74,8 @@ status = dict(line.split(':', 1) for line in open('/proc/self/status').read().sp
 print('WHOAMI' + json.dumps({'uid': os.getuid(), 'gid': os.getgid(), 'groups': os.getgroups(),
     'no_new_privs': status['NoNewPrivs'].strip(), 'cap_eff': status['CapEff'].strip(),
     'cap_bnd': status['CapBnd'].strip(), 'pids': sorted(int(p) for p in os.listdir('/proc') if p.isdigit()),
-    'top': sorted(os.listdir('/')), 'cwd': os.getcwd(), 'home': os.listdir('.')}) + 'WHOAMI')"""
+    'top': sorted(os.listdir('/')), 'cwd': os.getcwd(), 'home': os.listdir('.'),
+    'ns': {n: os.readlink('/proc/self/ns/' + n) for n in ('pid', 'net', 'mnt', 'ipc', 'uts', 'user')}}) + 'WHOAMI')"""
 
 
 def _notebook_with(base, answers: dict):
@@ -275,7 +276,8 @@ def test_this_runs_gradebook_holds_exactly_the_csv(isolated_run):
 
 def test_the_kernel_is_an_unprivileged_uid_alone_in_its_namespace(isolated_run):
     """Its own uid (61000 + worker slot: never the grader's), no capabilities, no new privileges, only its
-    sandbox's processes, and a file system of the allowlist's folders only."""
+    sandbox's processes, its own PID, network, mount, IPC and UTS namespaces (and user namespace when the grader
+    is not root), and a file system of the allowlist's folders only."""
     import json
     import re
     user, places, before, rows, proc = isolated_run
@@ -292,6 +294,11 @@ def test_the_kernel_is_an_unprivileged_uid_alone_in_its_namespace(isolated_run):
     assert set(seen["top"]) <= {"bin", "sbin", "lib", "lib32", "lib64", "libx32", "usr", "etc", "proc", "dev", "tmp",
                                 "home", "run"} | {p.split("/")[1] for p in launcher.python_trees()}
     assert seen["cwd"] == launcher.HOME
+    ours = {n: os.readlink(f"/proc/self/ns/{n}") for n in seen["ns"]}  # the test's (and so the grader's host's)
+    assert [n for n in ("pid", "net", "mnt", "ipc", "uts") if seen["ns"][n] == ours[n]] == []
+    # as root the kernel is a real unprivileged uid of the host (a user namespace would map it onto root);
+    # as an ordinary user it is in a user namespace of its own
+    assert (seen["ns"]["user"] != ours["user"]) == (user == "nobody" or os.geteuid() != 0)
 
 
 def test_the_run_reports_every_student_and_counts_as_the_summary(isolated_run):
