@@ -214,7 +214,7 @@ def _cluster(quick: bool) -> list[Figure]:
                           f"{per_task:.3f} s per task; slope over {small} and {large} empty submissions: local "
                           f"{e_local[small]:.1f} -> "
                           f"{e_local[large]:.1f} s, cluster {e_cluster[small]:.1f} -> {e_cluster[large]:.1f} s",
-                          goal="<= 0.1 s per submission"))
+                          goal="<= 0.1 s per submission", unit="s"))
     return figures
 
 
@@ -278,7 +278,8 @@ def run(quick: bool = False) -> list[Figure]:
             goal="context: < 1 means faster than one bare run"))
         figures.append(Figure(
             f"grade: {name} submissions per hour per core (capacity)", 3600 * n / (t_ours * workers),
-            f"{n} in {t_ours:.1f} s on {workers} cores, whole command", goal="context: plan clusters with it"))
+            f"{n} in {t_ours:.1f} s on {workers} cores, whole command", goal="context: plan clusters with it",
+            unit="/h"))
     figures += _cluster(quick)
     from benchmarks.personal_grading import figures as personal_figures  # issue 16: with vs without personal numbers
     figures += personal_figures(quick)

@@ -75,6 +75,7 @@ print('WHOAMI' + json.dumps({'uid': os.getuid(), 'gid': os.getgid(), 'groups': o
     'no_new_privs': status['NoNewPrivs'].strip(), 'cap_eff': status['CapEff'].strip(),
     'cap_bnd': status['CapBnd'].strip(), 'pids': sorted(int(p) for p in os.listdir('/proc') if p.isdigit()),
     'top': sorted(os.listdir('/')), 'cwd': os.getcwd(), 'home': os.listdir('.'),
+    'home_owner': os.stat('.').st_uid, 'home_mode': oct(os.stat('.').st_mode & 0o777),
     'ns': {n: os.readlink('/proc/self/ns/' + n) for n in ('pid', 'net', 'mnt', 'ipc', 'uts', 'user')}}) + 'WHOAMI')"""
 
 
@@ -294,6 +295,9 @@ def test_the_kernel_is_an_unprivileged_uid_alone_in_its_namespace(isolated_run):
     assert set(seen["top"]) <= {"bin", "sbin", "lib", "lib32", "lib64", "libx32", "usr", "etc", "proc", "dev", "tmp",
                                 "home", "run"} | {p.split("/")[1] for p in launcher.python_trees()}
     assert seen["cwd"] == launcher.HOME
+    assert seen["home_owner"] == seen["uid"] and seen["home_mode"] in ("0o700", "0o777"), seen  # its own home
+    if os.geteuid() == 0 and user == "self":
+        assert seen["home_mode"] == "0o700"
     ours = {n: os.readlink(f"/proc/self/ns/{n}") for n in seen["ns"]}  # the test's (and so the grader's host's)
     assert [n for n in ("pid", "net", "mnt", "ipc", "uts") if seen["ns"][n] == ours[n]] == []
     # as root the kernel is a real unprivileged uid of the host (a user namespace would map it onto root);

@@ -8,7 +8,8 @@ instance, built for one notebook with its pre-started kernel, in ``Autograde.aut
   unexecuted test cell full marks), and a plain-language event is recorded in :attr:`GuardedExecute.events`;
 * a wall-clock budget for the whole notebook; every limit a cell hits (memory, file size, disk, processes,
   CPU time, output size, time) becomes an event naming the cell;
-* the submission's extra files are put in the kernel's home just before its first cell;
+* the kernel's home is made its own, and the submission's extra files are put in it, just before its first
+  cell;
 * before the first cell, and before and after every graded test cell, it runs the kernel-side guard of
   :mod:`autograder.grading.sandbox.guard` (as a silent user expression): it undoes a submission's tampering
   with how cells run and how tests check (a transformer that blanks later cells, ``math.isclose = lambda
@@ -116,8 +117,16 @@ class GuardedExecute(Execute):
     def _record(self, label, kind, message):
         self.events.append({"cell": label, "kind": kind, "message": message})
 
-    def _place_files(self, label) -> None:
-        """The submission's extra files, into the kernel's home (no notebook code has run yet)."""
+    def _prepare_home(self, label) -> None:
+        """The kernel's home made its own, and the submission's extra files put in it (no notebook code has run
+        yet)."""
+        try:
+            if hasattr(self.km, "own_home"):
+                self.km.own_home()
+        except OSError as exc:  # (it still works in a home of mode 0777)
+            self._record(label, "files", f"the kernel's home could not be given to its uid ({exc.strerror or exc})")
+        if not self.files:
+            return
         try:
             self.km.place_files(self.files)
         except OSError as exc:
@@ -171,8 +180,8 @@ class GuardedExecute(Execute):
         self._timed_out = False
         try:
             test = is_graded_test(cell)
-            if not self._guarded and self.files:
-                self._place_files(label)
+            if not self._guarded:
+                self._prepare_home(label)
             if not self._guarded or test:
                 problem, changed = await self._run_guard("restore" if self._guarded else "snapshot")
                 self._guarded = True

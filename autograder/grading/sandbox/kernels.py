@@ -120,6 +120,16 @@ class GradingKernelManager(AsyncKernelManager):
             return f"/proc/{self.sandbox_pid}/root{HOME}"
         return os.path.join(self.folder, "home")
 
+    def own_home(self) -> None:
+        """As root, the kernel's home becomes its uid's, mode 0700 (bubblewrap made it as root, mode 0777). Called
+        once the kernel has answered, so the sandbox's mounts are all in place; ``/home/student`` is a mount point
+        in a folder only root may change, so the path cannot lead elsewhere. (As an ordinary user it is the
+        kernel's already: bubblewrap made it as the kernel's uid in its user namespace.)"""
+        if self.limits.isolate and launcher.as_root():
+            home = self.home()
+            os.chown(home, self.uid, self.uid)
+            os.chmod(home, 0o700)
+
     def place_files(self, files: dict) -> None:
         """Copy ``{relative path: host file}`` into the kernel's home (before any notebook code has run)."""
         home = self.home()
