@@ -19,6 +19,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 import types
 
@@ -162,6 +163,35 @@ def test_ctrl_c_while_starting_up_says_so_plainly(fixture_class, tmp_path):
     assert "interrupted: every finished student is saved" in err
     time.sleep(0.5)
     assert not [pid for pid, start in seen.items() if (_stat(pid) or (None, None))[1] == start]
+
+
+def test_the_first_worker_boots_with_ctrl_c_held_back(tmp_path):
+    """The first spawn of a run also starts multiprocessing's resource tracker, after which CPython unblocks
+    SIGINT: the worker then booted with SIGINT deliverable, and a Ctrl-C in that moment killed its start-up with
+    "Fatal Python error: init_import_site ... KeyboardInterrupt" (seen once in a full run under load). In a fresh
+    process (no tracker yet), a child spawned while the pool holds Ctrl-C back must start with SIGINT blocked."""
+    script = tmp_path / "spawn_first.py"
+    script.write_text(textwrap.dedent("""
+        import multiprocessing as mp
+        from autograder.grading import pool
+
+        def report(conn):
+            with open("/proc/self/status") as f:
+                conn.send(next(line.split()[1] for line in f if line.startswith("SigBlk:")))
+
+        if __name__ == "__main__":
+            ctx = mp.get_context("spawn")
+            ours, theirs = ctx.Pipe()
+            with pool._sigint_held():
+                child = ctx.Process(target=report, args=(theirs,))
+                child.start()
+            print(ours.recv())
+            child.join()
+    """))
+    out = subprocess.run([sys.executable, str(script)], cwd=ROOT, env=env(), capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert int(out.stdout.strip(), 16) & (1 << (signal.SIGINT - 1)), f"SIGINT not blocked in the child: {out.stdout}"
 
 
 def test_stale_scratch_folders_of_dead_runs_are_removed(tmp_path, monkeypatch):

@@ -17,6 +17,7 @@ import tempfile
 import threading
 import time
 from collections import deque
+from multiprocessing import resource_tracker
 from multiprocessing.connection import wait
 
 from .feedback import with_feedback
@@ -156,6 +157,11 @@ def _sigint_held():
     if not hasattr(signal, "pthread_sigmask"):
         yield
         return
+    # The first spawn also starts multiprocessing's resource tracker, and CPython *unblocks* SIGINT after
+    # starting it (resource_tracker.ensure_running): the worker would then boot with SIGINT unblocked, and a
+    # Ctrl-C during its start-up printed "Fatal Python error: init_import_site ... KeyboardInterrupt".
+    # Started before the block, the tracker is found running and the block holds.
+    resource_tracker.ensure_running()
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
