@@ -77,3 +77,16 @@ def test_a_resume_state_written_with_the_password_in_its_key_is_moved_and_wiped(
     data = path.read_bytes()
     assert ENCODED.encode() not in data and SECRET.encode() not in data and b"s3cr" not in data
     assert b"sqlite:////elsewhere/gradebook.db" in data   # other gradebooks' rows untouched
+
+
+def test_report_and_export_on_a_folder_never_graded_say_so_plainly(tmp_path, capsys):
+    from autograder.grading import export, refresh
+    with pytest.raises(GradingError, match="is not a graded course folder: run `python -m autograder grade` first"):
+        database.graded_course(str(tmp_path))
+    for command, extra in ((refresh.main, []), (export.main, ["--to", "csv"])):
+        assert command(["--course-dir", str(tmp_path), *extra]) == 2
+        err = capsys.readouterr().err
+        assert err == f"error: {tmp_path} is not a graded course folder: run `python -m autograder grade` first\n"
+    (tmp_path / ".autograder").mkdir()
+    course, url = database.graded_course(str(tmp_path))
+    assert (course, url) == (str(tmp_path), database.default_url(str(tmp_path)))

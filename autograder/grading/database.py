@@ -22,6 +22,17 @@ def default_url(course_root: str) -> str:
 SECRET_QUERY = ("password", "sslpassword")
 
 
+def graded_course(course_dir: str, url: str | None = None) -> tuple[str, str]:
+    """(absolute course folder, its gradebook URL, checked) for a command that reads what ``grade`` wrote there
+    (``report``, ``export``); a plain :class:`GradingError` when nothing was graded there or the database fails."""
+    course = os.path.abspath(course_dir)
+    if not os.path.isdir(os.path.join(course, ".autograder")):
+        raise GradingError(f"{course} is not a graded course folder: run `python -m autograder grade` first")
+    url = url or default_url(course)
+    check(url)
+    return course, url
+
+
 def _secrets(u) -> list[str]:
     """The secrets written in the parsed URL ``u``: its password and any secret query parameter."""
     found = [u.password] if u.password else []

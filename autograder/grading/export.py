@@ -129,12 +129,8 @@ def main(argv=None) -> int:
     parser.add_argument("--db-url", default=None, help="gradebook database URL (default: sqlite in the course dir)")
     add_term_options(parser)
     args = parser.parse_args(argv)
-    course = os.path.abspath(args.course_dir)
     try:
-        if not os.path.isdir(os.path.join(course, ".autograder")):
-            raise GradingError(f"{course} is not a graded course folder: run `python -m autograder grade` first")
-        db_url = args.db_url or database.default_url(course)
-        database.check(db_url)
+        course, db_url = database.graded_course(args.course_dir, args.db_url)
         canvas_ids = {}
         for item in args.canvas_id:
             name, sep, cid = item.partition("=")
