@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import csv
-import hashlib
 import json
 import os
 import socket
@@ -22,6 +21,7 @@ import pytest
 
 from autograder import nbcells, synthetic
 from autograder.grading import coursedir
+from test_isolation import digest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURE_SOURCE = os.path.join(ROOT, "tests", "fixtures", "grading", "source")
@@ -211,18 +211,6 @@ def _autograded(course, student):
     return (course / "autograded" / student / NAME / f"{NAME}.ipynb").read_text()
 
 
-def _tree_digest(folder):
-    h = hashlib.sha256()
-    for dirpath, dirnames, filenames in sorted(os.walk(folder)):
-        dirnames.sort()
-        for f in sorted(filenames):
-            p = os.path.join(dirpath, f)
-            h.update(p.encode())
-            with open(p, "rb") as fh:
-                h.update(hashlib.sha256(fh.read()).digest())
-    return h.hexdigest()
-
-
 @pytest.fixture(scope="module")
 def hostile_run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("hostile")
@@ -249,7 +237,7 @@ def hostile_run(tmp_path_factory):
         data = item if isinstance(item, bytes) else nbformat.writes(item).encode()
         (folder / filename).write_bytes(data)
     (submitted / "control" / NAME / "data.csv").write_text("x,y\n1,2\n")  # extra files are fine
-    before = {"input": _tree_digest(tmp / "in"), "source": _tree_digest(FIXTURE_SOURCE)}
+    before = {"input": digest(tmp / "in"), "source": digest(FIXTURE_SOURCE)}
     course = tmp / "course"
     env = dict(os.environ, PYTHONPATH=ROOT, MPLBACKEND="Agg")
     proc = subprocess.run([sys.executable, "-m", "autograder", "grade", str(tmp / "in"), "--course-dir", str(course),
@@ -323,8 +311,8 @@ def test_summary_lists_every_problem_and_nothing_leaks(hostile_run):
     assert summary.startswith("# Grading summary")  # isolated: no warning line
     assert len(rows) == len(EXPECTED)
     # the instructor's sources and every student's submitted files are untouched
-    assert _tree_digest(tmp / "in") == before["input"]
-    assert _tree_digest(FIXTURE_SOURCE) == before["source"]
+    assert digest(tmp / "in") == before["input"]
+    assert digest(FIXTURE_SOURCE) == before["source"]
     assert (tmp / "instructor_file.txt").read_text() == "the instructor's file\n"
     for folder in (tmp, course, ROOT):
         assert not os.path.exists(os.path.join(folder, "escaped_by_student.txt"))
