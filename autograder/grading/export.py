@@ -29,7 +29,6 @@ from nbgrader.api import MissingEntry
 from nbgrader.plugins import ExportPlugin
 from traitlets import Dict
 
-from ..nbcells import DEFAULT_COURSE_DIR
 from .coursedir import GradingError
 from .feedback import fmt_points
 
@@ -112,7 +111,7 @@ EXPORTERS = {"canvas": CanvasExport, "moodle": MoodleExport, "csv": WideCsvExpor
 
 def main(argv=None) -> int:
     from . import database
-    from .refresh import add_term_options, apply_term_options, current_results, with_gradebook
+    from .refresh import add_graded_course_options, apply_term_options, current_results, with_gradebook
     from .report import open_gradebook
     from .roster import load_roster
     from .state import State
@@ -125,9 +124,7 @@ def main(argv=None) -> int:
     parser.add_argument("--canvas-id", action="append", default=[], metavar="NAME=ID",
                         help="Canvas assignment id of an assignment (its URL ends in /assignments/ID)")
     parser.add_argument("--roster", default=None, help="roster CSV, for Canvas's SIS User ID / SIS Login ID / Section")
-    parser.add_argument("--course-dir", default=str(DEFAULT_COURSE_DIR), help="the graded course folder")
-    parser.add_argument("--db-url", default=None, help="gradebook database URL (default: sqlite in the course dir)")
-    add_term_options(parser)
+    add_graded_course_options(parser)
     args = parser.parse_args(argv)
     try:
         course, db_url = database.graded_course(args.course_dir, args.db_url)

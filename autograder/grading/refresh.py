@@ -28,6 +28,14 @@ def add_term_options(parser: argparse.ArgumentParser) -> None:
                              "late); remembered for the course folder")
 
 
+def add_graded_course_options(parser: argparse.ArgumentParser) -> None:
+    """The options of a command that reads a graded course (``report``, ``export``): its folder, its gradebook and
+    the term's options; open it with :func:`database.graded_course`."""
+    parser.add_argument("--course-dir", default=str(DEFAULT_COURSE_DIR), help="the graded course folder")
+    parser.add_argument("--db-url", default=None, help="gradebook database URL (default: sqlite in the course dir)")
+    add_term_options(parser)
+
+
 def apply_term_options(args, state: State, db_url: str, known) -> dict:
     """Store ``--deadline`` in the gradebook and ``--late-policy`` in the course state; return the policy."""
     from . import late
@@ -110,9 +118,7 @@ def course_specs(course_root: str, names) -> dict:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m autograder report", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--course-dir", default=str(DEFAULT_COURSE_DIR), help="the graded course folder")
-    parser.add_argument("--db-url", default=None, help="gradebook database URL (default: sqlite in the course dir)")
-    add_term_options(parser)
+    add_graded_course_options(parser)
     args = parser.parse_args(argv)
     try:
         course, db_url = database.graded_course(args.course_dir, args.db_url)
