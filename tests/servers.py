@@ -161,13 +161,17 @@ class PostgresServer:
             return "the PostgreSQL driver psycopg is not installed (pip install -r requirements.txt)"
         return None
 
+    def _run_as(self) -> dict:
+        """subprocess arguments that run a program as the server's account (none when we are not root)."""
+        if self.account is None:
+            return {}
+        return {"user": self.account.pw_uid, "group": self.account.pw_gid, "extra_groups": []}
+
     def _call(self, *args, check=True, **kwargs):
         """Run a PostgreSQL program as the server's account; its error text in the exception on failure."""
-        run_as = {} if self.account is None else {"user": self.account.pw_uid, "group": self.account.pw_gid,
-                                                   "extra_groups": []}
         env = dict(os.environ, LC_ALL="C", PGPASSWORD=self.password)
         done = subprocess.run([os.path.join(self._bindir, args[0]), *args[1:]], capture_output=True, text=True,
-                              cwd=self.folder, env=env, timeout=120, **run_as, **kwargs)
+                              cwd=self.folder, env=env, timeout=120, **self._run_as(), **kwargs)
         if check and done.returncode != 0:
             raise RuntimeError(f"{args[0]} failed (exit {done.returncode}): {(done.stderr or done.stdout).strip()}")
         return done
@@ -191,14 +195,12 @@ class PostgresServer:
                        "-E", "UTF8", "--locale=C", "--no-sync")
             for attempt in range(5):
                 self.port = free_port()
-                run_as = {} if self.account is None else {"user": self.account.pw_uid, "group": self.account.pw_gid,
-                                                           "extra_groups": []}
                 with open(self.log, "ab") as log:
                     self.proc = subprocess.Popen(
                         [os.path.join(self._bindir, "postgres"), "-D", self.data, "-p", str(self.port), "-k",
                          self.folder, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c",
                          "synchronous_commit=off", "-c", "full_page_writes=off"],
-                        stdout=log, stderr=subprocess.STDOUT, cwd=self.folder, start_new_session=True, **run_as)
+                        stdout=log, stderr=subprocess.STDOUT, cwd=self.folder, start_new_session=True, **self._run_as())
                 try:
                     _wait_port(self.port, self.proc, 30, "postgres", self.log)
                     self._ready()
